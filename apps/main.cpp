@@ -1,0 +1,32 @@
+// apps/main.cpp — the `layerseg` binary: parses the command line and runs one subcommand.
+// Run `layerseg --help` for the list; every subcommand lives in its own apps/cmd_*.cpp.
+#include <fmt/core.h>
+
+#include <algorithm>
+
+#include "apps/command.h"
+#include "core/error.h"
+
+namespace ls::app {
+std::vector<Command>& commands() {
+  static std::vector<Command> all;
+  return all;
+}
+}  // namespace ls::app
+
+int main(int argc, char** argv) {
+  CLI::App app{"layerseg: foreground/background segmentation from unlabelled images with layered GANs"};
+  app.require_subcommand(1);
+  auto& cmds = ls::app::commands();
+  std::sort(cmds.begin(), cmds.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  for (auto& c : cmds) c.setup(*app.add_subcommand(c.name, c.description));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "layerseg: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,90 @@
+// core/device.cpp — memory primitives of core/device.h for the CPU, forwarding to the CUDA runtime when built in.
+#include "core/device.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "core/error.h"
+#ifdef LAYERSEG_WITH_CUDA
+#include "kernels/cuda/runtime.h"
+#endif
+
+namespace ls {
+
+const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
+
+Device parse_device(const char* name) {
+  const std::string s(name);
+  if (s == "cpu") return Device::CPU;
+  if (s == "cuda") {
+    LS_CHECK(cuda_built(), "--device cuda: this binary was built without the CUDA backend (LAYERSEG_CUDA=OFF or no toolkit)");
+    LS_CHECK(cuda_available(), "--device cuda: no CUDA device is present");
+    return Device::CUDA;
+  }
+  LS_FAIL("unknown device '{}': expected cpu or cuda", s);
+}
+
+void fail_no_cuda(const char* what) { LS_FAIL("{}: CUDA tensor but this binary has no CUDA backend", what); }
+
+#ifdef LAYERSEG_WITH_CUDA
+bool cuda_built() { return true; }
+bool cuda_available() { return cuda::device_count() > 0; }
+#else
+bool cuda_built() { return false; }
+bool cuda_available() { return false; }
+#endif
+
+void* device_alloc(Device d, size_t bytes) {
+  if (bytes == 0) bytes = 1;
+  if (d == Device::CPU) {
+    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    LS_CHECK(p != nullptr, "out of host memory allocating {} bytes", bytes);
+    return p;
+  }
+#ifdef LAYERSEG_WITH_CUDA
+  return cuda::device_alloc(bytes);
+#else
+  fail_no_cuda("device_alloc");
+#endif
+}
+
+void device_free(Device d, void* p) {
+  if (d == Device::CPU) return std::free(p);
+#ifdef LAYERSEG_WITH_CUDA
+  cuda::device_free(p);
+#endif
+}
+
+void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t bytes) {
+  if (bytes == 0) return;
+  if (dst_dev == Device::CPU && src_dev == Device::CPU) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+#ifdef LAYERSEG_WITH_CUDA
+  cuda::copy(dst, dst_dev == Device::CUDA, src, src_dev == Device::CUDA, bytes);
+#else
+  fail_no_cuda("device_copy");
+#endif
+}
+
+void device_zero(Device d, void* p, size_t bytes) {
+  if (d == Device::CPU) {
+    std::memset(p, 0, bytes);
+    return;
+  }
+#ifdef LAYERSEG_WITH_CUDA
+  cuda::zero(p, bytes);
+#else
+  fail_no_cuda("device_zero");
+#endif
+}
+
+void device_synchronize(Device d) {
+#ifdef LAYERSEG_WITH_CUDA
+  if (d == Device::CUDA) cuda::synchronize();
+#endif
+}
+
+}  // namespace ls

@@ -1,0 +1,15 @@
+// kernels/dispatch.h — calls the CPU or CUDA twin of a kernel by device.
+// Every kernel exists as ls::cpu::NAME(args...) and ls::cuda::NAME(args..., stream) with the same leading
+// arguments (raw pointers and sizes), so an op writes LS_DISPATCH(x.device(), NAME, args...) once.
+#pragma once
+#include "core/device.h"
+
+#ifdef LAYERSEG_WITH_CUDA
+#include "kernels/cuda/runtime.h"
+#define LS_DISPATCH(dev, fn, ...)                                                 \
+  ((dev) == ::ls::Device::CUDA ? ::ls::cuda::fn(__VA_ARGS__, ::ls::cuda::stream()) \
+                               : ::ls::cpu::fn(__VA_ARGS__))
+#else
+#define LS_DISPATCH(dev, fn, ...) \
+  ((dev) == ::ls::Device::CUDA ? ::ls::fail_no_cuda(#fn) : ::ls::cpu::fn(__VA_ARGS__))
+#endif
