@@ -36,11 +36,13 @@ class Module {
   Tensor& register_buffer(const std::string& name, Tensor t);
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> m) {
+    check_new_name(name);
     children_.emplace_back(name, m);
     return m;
   }
 
  private:
+  void check_new_name(const std::string& name) const;  // unique among this module's parameters, buffers, children
   void collect(const std::string& prefix, NamedTensors& out, bool buffers) const;
   NamedTensors params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;

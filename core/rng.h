@@ -1,7 +1,8 @@
 // core/rng.h — counter-based Philox 4x32-10 random numbers, identical on CPU and CUDA.
 // A draw is a pure function of (seed, counter): element i of a fill uses counter offset + i/4, lane i%4, so a CUDA
 // kernel that computes element i from the same (seed, offset) produces bit-identical numbers.
-// Uniform floats are (u >> 8) * 2^-24 in [0, 1); normals use Box-Muller on two lanes (cos for even, sin for odd).
+// Uniform floats are (u >> 8) * 2^-24 in [0, 1); normals use Box-Muller on two lanes (cos for even, sin for odd),
+// computed in double and rounded to float.
 #pragma once
 #include <array>
 #include <cmath>
@@ -49,8 +50,11 @@ LS_HD float philox_normal(uint64_t seed, uint64_t offset, uint64_t i) {
   const int lane = int(pair % 2) * 2;
   const float u1 = 1.0f - uniform_from_bits(b.v[lane]);  // (0, 1]: log is finite
   const float u2 = uniform_from_bits(b.v[lane + 1]);
-  const float r = sqrtf(-2.0f * logf(u1)), t = 6.283185307179586f * u2;
-  return (i % 2 == 0) ? r * cosf(t) : r * sinf(t);
+  // In double, rounded once at the end: float logf/cosf/sinf differ between glibc and CUDA by an ulp or two, while
+  // both double libraries are accurate far below float resolution, so CPU and CUDA agree bit for bit (a differing
+  // rounding would need the two double results to straddle a float rounding boundary: odds of about 2^-29).
+  const double r = sqrt(-2.0 * log(double(u1))), t = 6.283185307179586 * double(u2);
+  return float((i % 2 == 0) ? r * cos(t) : r * sin(t));
 }
 
 // A host-side generator: a seed plus a running counter offset. Each fill consumes ceil(n/4) counters, so successive

@@ -66,7 +66,10 @@ static Tensor square_with_wrong_gradient(const Tensor& x) {
 }
 
 TEST(GradCheckSelfTest, CatchesADeliberatelyWrongGradient) {
-  OpCase wrong{"square_wrong", {{3, 5}}, [](const TensorList& x) { return TensorList{square_with_wrong_gradient(x[0])}; }};
+  OpCase wrong;
+  wrong.name = "square_wrong";
+  wrong.input_shapes = {{3, 5}};
+  wrong.run = [](const TensorList& x) { return TensorList{square_with_wrong_gradient(x[0])}; };
   wrong.lo = 0.5f;  // away from 0, where the gradient itself is small
   Rng rng(7);
   EXPECT_FALSE(gradcheck(wrong, make_case_inputs(wrong, rng), 8).ok);

@@ -1,0 +1,98 @@
+// core/optim.cpp — Adam and the EMA update of core/optim.h; the arithmetic is in kernels/cpu/adam.cpp (and its CUDA
+// twin), picked by LS_DISPATCH on the parameter's device.
+#include "core/optim.h"
+
+#include <cmath>
+#include <map>
+
+#include "core/error.h"
+#include "kernels/cpu/adam.h"
+#include "kernels/dispatch.h"
+#ifdef LAYERSEG_WITH_CUDA
+#include "kernels/cuda/adam.h"
+#endif
+
+namespace ls {
+
+// A float holds every integer up to 2^24 exactly; beyond that the saved step count would round.
+static constexpr int64_t kMaxExactStep = int64_t(1) << 24;
+
+Adam::Adam(const NamedTensors& params, AdamOptions opt) : opt_(opt) {
+  std::map<std::string, int> seen;
+  for (const auto& [name, p] : params) {
+    LS_CHECK(p.defined(), "Adam: parameter '{}' is undefined", name);
+    LS_CHECK(seen[name]++ == 0, "Adam: duplicate parameter name '{}'", name);
+    slots_.push_back({name, p, Tensor::zeros(p.shape(), p.device()), Tensor::zeros(p.shape(), p.device())});
+  }
+}
+
+void Adam::step() {
+  ++steps_;
+  // Bias corrections in double, as PyTorch computes them in Python floats.
+  const float bias_c1 = float(1.0 - std::pow(double(opt_.beta1), double(steps_)));
+  const float bias_c2 = float(1.0 - std::pow(double(opt_.beta2), double(steps_)));
+  for (Slot& s : slots_) {
+    const Tensor g = s.param.grad();
+    if (!g.defined()) continue;
+    LS_CHECK(g.device() == s.param.device() && s.exp_avg.device() == s.param.device(),
+             "Adam: parameter '{}' is on {}, its gradient on {} and its state on {} (move the module before building "
+             "the optimizer)",
+             s.name, device_name(s.param.device()), device_name(g.device()), device_name(s.exp_avg.device()));
+    LS_DISPATCH(s.param.device(), adam_update, s.param.data(), g.data(), s.exp_avg.data(), s.exp_avg_sq.data(),
+                s.param.numel(), opt_.lr, opt_.beta1, opt_.beta2, opt_.eps, bias_c1, bias_c2, opt_.weight_decay);
+  }
+}
+
+void Adam::zero_grad() {
+  for (Slot& s : slots_) s.param.zero_grad();
+}
+
+NamedTensors Adam::state() const {
+  LS_CHECK(steps_ <= kMaxExactStep, "Adam: step count {} is beyond what the saved float step holds exactly", steps_);
+  NamedTensors out;
+  for (const Slot& s : slots_) {
+    out.emplace_back(s.name + ".exp_avg", s.exp_avg);
+    out.emplace_back(s.name + ".exp_avg_sq", s.exp_avg_sq);
+  }
+  out.emplace_back("step", Tensor::scalar(float(steps_)));
+  return out;
+}
+
+void Adam::load_state(const NamedTensors& state) {
+  std::map<std::string, Tensor> given(state.begin(), state.end());
+  auto take = [&](const std::string& key, const Shape& shape) {
+    auto it = given.find(key);
+    LS_CHECK(it != given.end(), "Adam::load_state: missing '{}'", key);
+    LS_CHECK(it->second.shape() == shape, "Adam::load_state: '{}' has shape {}, expected {}", key,
+             shape_str(it->second.shape()), shape_str(shape));
+    Tensor t = it->second;
+    given.erase(it);
+    return t;
+  };
+  // Check everything before copying anything, so a failed load leaves the optimizer as it was.
+  std::vector<std::pair<Tensor, Tensor>> copies;  // (destination, source)
+  for (Slot& s : slots_) {
+    copies.emplace_back(s.exp_avg, take(s.name + ".exp_avg", s.param.shape()));
+    copies.emplace_back(s.exp_avg_sq, take(s.name + ".exp_avg_sq", s.param.shape()));
+  }
+  const float step = take("step", {}).item();
+  LS_CHECK(step >= 0 && step <= float(kMaxExactStep) && step == std::floor(step),
+           "Adam::load_state: 'step' is {}, expected a non-negative integer", step);
+  LS_CHECK(given.empty(), "Adam::load_state: unexpected key '{}' (state of a different model?)", given.begin()->first);
+  for (auto& [dst, src] : copies) dst.copy_from(src);
+  steps_ = int64_t(step);
+}
+
+void ema_update(const NamedTensors& ema, const NamedTensors& params, float decay) {
+  LS_CHECK(ema.size() == params.size(), "ema_update: {} EMA tensors for {} parameters", ema.size(), params.size());
+  for (size_t i = 0; i < ema.size(); ++i) {
+    LS_CHECK(ema[i].first == params[i].first, "ema_update: EMA tensor '{}' paired with parameter '{}'", ema[i].first,
+             params[i].first);
+    check_same_shape("ema_update", ema[i].second, params[i].second);
+    check_same_device("ema_update", ema[i].second, params[i].second);
+    Tensor e = ema[i].second;
+    LS_DISPATCH(e.device(), ema_update, e.data(), params[i].second.data(), e.numel(), decay);
+  }
+}
+
+}  // namespace ls

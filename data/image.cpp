@@ -1,0 +1,192 @@
+// data/image.cpp — stb-backed decode/encode plus the separable resampler of data/image.h.
+#include "data/image.h"
+
+#include <stb/stb_image.h>
+#include <stb/stb_image_write.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include "core/error.h"
+
+namespace ls::data {
+namespace {
+
+std::vector<unsigned char> read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  LS_CHECK(in.good(), "{}: cannot open file", path);
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  LS_CHECK(!bytes.empty(), "{}: file is empty", path);
+  return bytes;
+}
+
+// Decoded pixels normalized to [0, 1], in the file's own channel count.
+struct Decoded {
+  int h = 0, w = 0, c = 0;
+  std::vector<float> px;
+};
+
+Decoded decode(const std::string& path) {
+  const std::vector<unsigned char> bytes = read_file_bytes(path);
+  const int len = int(bytes.size());
+  Decoded d;
+  // 16-bit PNGs keep their precision; everything else stb decodes as 8-bit.
+  if (stbi_is_16_bit_from_memory(bytes.data(), len)) {
+    std::unique_ptr<stbi_us, void (*)(void*)> p(stbi_load_16_from_memory(bytes.data(), len, &d.w, &d.h, &d.c, 0),
+                                                stbi_image_free);
+    LS_CHECK(p != nullptr, "{}: cannot decode image ({})", path, stbi_failure_reason());
+    d.px.resize(size_t(d.h) * d.w * d.c);
+    for (size_t i = 0; i < d.px.size(); ++i) d.px[i] = p.get()[i] / 65535.f;
+  } else {
+    std::unique_ptr<stbi_uc, void (*)(void*)> p(stbi_load_from_memory(bytes.data(), len, &d.w, &d.h, &d.c, 0),
+                                                stbi_image_free);
+    LS_CHECK(p != nullptr, "{}: cannot decode image ({})", path, stbi_failure_reason());
+    d.px.resize(size_t(d.h) * d.w * d.c);
+    for (size_t i = 0; i < d.px.size(); ++i) d.px[i] = p.get()[i] / 255.f;
+  }
+  LS_CHECK(d.h > 0 && d.w > 0 && d.c >= 1 && d.c <= 4, "{}: unsupported image ({}x{}, {} channels)", path, d.w, d.h,
+           d.c);
+  return d;
+}
+
+bool ends_with_ci(const std::string& s, const std::string& suffix) {
+  if (s.size() < suffix.size()) return false;
+  return std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
+                    [](char a, char b) { return std::tolower((unsigned char)a) == std::tolower((unsigned char)b); });
+}
+
+// Taps of one output sample: weights over input indices [first, first + weights.size()).
+struct Taps {
+  int first = 0;
+  std::vector<float> weights;
+};
+
+// Triangle filter of half-width `support` (1 = plain bilinear) centred on each output pixel's centre; taps outside
+// the input are dropped and the rest renormalized, which at the borders equals clamping the coordinate.
+std::vector<Taps> make_taps(int in, int out) {
+  const double scale = double(in) / out;
+  const double support = scale > 2.0 ? scale : 1.0;
+  std::vector<Taps> taps(out);
+  for (int o = 0; o < out; ++o) {
+    const double centre = (o + 0.5) * scale - 0.5;
+    const int lo = std::max(0, int(std::floor(centre - support)) + 1);
+    const int hi = std::min(in - 1, int(std::ceil(centre + support)) - 1);
+    Taps& t = taps[o];
+    t.first = lo;
+    double sum = 0;
+    for (int i = lo; i <= hi; ++i) {
+      const double w = std::max(0.0, 1.0 - std::abs(i - centre) / support);
+      t.weights.push_back(float(w));
+      sum += w;
+    }
+    for (float& w : t.weights) w = float(w / sum);
+  }
+  return taps;
+}
+
+}  // namespace
+
+Image read_image(const std::string& path) {
+  const Decoded d = decode(path);
+  Image img(d.h, d.w, 3);
+  const int colour_channels = d.c >= 3 ? 3 : 1;  // grey (+alpha) replicates; alpha is never read
+  for (size_t p = 0; p < size_t(d.h) * d.w; ++p)
+    for (int ch = 0; ch < 3; ++ch) img.px[p * 3 + ch] = 2.f * d.px[p * d.c + (colour_channels == 3 ? ch : 0)] - 1.f;
+  return img;
+}
+
+Image read_mask(const std::string& path) {
+  const Decoded d = decode(path);
+  Image mask(d.h, d.w, 1);
+  const int colour_channels = d.c >= 3 ? 3 : 1;
+  for (size_t p = 0; p < size_t(d.h) * d.w; ++p) {
+    float v = 0.f;
+    for (int ch = 0; ch < colour_channels; ++ch) v = std::max(v, d.px[p * d.c + ch]);
+    mask.px[p] = v;
+  }
+  return mask;
+}
+
+void write_image(const std::string& path, const Image& img, int jpeg_quality) {
+  LS_CHECK(img.c == 1 || img.c == 3, "{}: can only write 1- or 3-channel images, got {}", path, img.c);
+  LS_CHECK(img.h > 0 && img.w > 0, "{}: cannot write an empty image", path);
+  std::vector<unsigned char> bytes(img.px.size());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const float unit = img.c == 3 ? (img.px[i] + 1.f) * 0.5f : img.px[i];
+    bytes[i] = (unsigned char)std::lround(std::clamp(unit, 0.f, 1.f) * 255.f);
+  }
+  int ok = 0;
+  if (ends_with_ci(path, ".jpg") || ends_with_ci(path, ".jpeg"))
+    ok = stbi_write_jpg(path.c_str(), img.w, img.h, img.c, bytes.data(), jpeg_quality);
+  else
+    ok = stbi_write_png(path.c_str(), img.w, img.h, img.c, bytes.data(), img.w * img.c);
+  LS_CHECK(ok != 0, "{}: cannot write image", path);
+}
+
+Image resize(const Image& img, int out_h, int out_w) {
+  LS_CHECK(out_h > 0 && out_w > 0 && !img.empty(), "resize: bad sizes {}x{} -> {}x{}", img.w, img.h, out_w, out_h);
+  if (out_h == img.h && out_w == img.w) return img;
+  const std::vector<Taps> tx = make_taps(img.w, out_w), ty = make_taps(img.h, out_h);
+  const int c = img.c;
+  Image horiz(img.h, out_w, c);
+  for (int y = 0; y < img.h; ++y)
+    for (int x = 0; x < out_w; ++x) {
+      const Taps& t = tx[x];
+      for (int ch = 0; ch < c; ++ch) {
+        float acc = 0.f;
+        for (size_t k = 0; k < t.weights.size(); ++k) acc += t.weights[k] * img.at(y, t.first + int(k), ch);
+        horiz.at(y, x, ch) = acc;
+      }
+    }
+  Image out(out_h, out_w, c);
+  for (int y = 0; y < out_h; ++y) {
+    const Taps& t = ty[y];
+    for (int x = 0; x < out_w; ++x)
+      for (int ch = 0; ch < c; ++ch) {
+        float acc = 0.f;
+        for (size_t k = 0; k < t.weights.size(); ++k) acc += t.weights[k] * horiz.at(t.first + int(k), x, ch);
+        out.at(y, x, ch) = acc;
+      }
+  }
+  return out;
+}
+
+Image crop(const Image& img, const CropBox& b) {
+  LS_CHECK(b.h > 0 && b.w > 0 && b.y >= 0 && b.x >= 0 && b.y + b.h <= img.h && b.x + b.w <= img.w,
+           "crop: box (y={}, x={}, h={}, w={}) outside a {}x{} image", b.y, b.x, b.h, b.w, img.h, img.w);
+  Image out(b.h, b.w, img.c);
+  for (int y = 0; y < b.h; ++y)
+    std::copy_n(&img.px[(size_t(b.y + y) * img.w + b.x) * img.c], size_t(b.w) * img.c,
+                &out.px[size_t(y) * b.w * img.c]);
+  return out;
+}
+
+CropBox center_square_box(int img_h, int img_w) {
+  const int side = std::min(img_h, img_w);
+  return {(img_h - side) / 2, (img_w - side) / 2, side, side};
+}
+
+CropBox square_box_around(float box_x, float box_y, float box_w, float box_h, int img_h, int img_w, float margin) {
+  const int side = std::clamp(int(std::lround(margin * std::max(box_w, box_h))), 1, std::min(img_h, img_w));
+  const float cx = box_x + 0.5f * box_w, cy = box_y + 0.5f * box_h;
+  const int x = std::clamp(int(std::lround(cx - 0.5f * side)), 0, img_w - side);
+  const int y = std::clamp(int(std::lround(cy - 0.5f * side)), 0, img_h - side);
+  return {y, x, side, side};
+}
+
+void flip_horizontal(Image& img) {
+  for (int y = 0; y < img.h; ++y)
+    for (int x = 0; x < img.w / 2; ++x)
+      for (int ch = 0; ch < img.c; ++ch) std::swap(img.at(y, x, ch), img.at(y, img.w - 1 - x, ch));
+}
+
+Image threshold(const Image& mask, float at) {
+  Image out = mask;
+  for (float& v : out.px) v = v > at ? 1.f : 0.f;
+  return out;
+}
+
+}  // namespace ls::data

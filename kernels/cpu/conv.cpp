@@ -1,0 +1,167 @@
+// kernels/cpu/conv.cpp — the convolution kernels of kernels/cpu/conv.h: im2col + OpenBLAS GEMM.
+// Layout: for one image and one group, im2col writes col [Cg·R·S, P·Q] (row (c·R + r)·S + s, column p·Q + q), so the
+// three passes are plain row-major GEMMs with no transposed copies:
+//   forward          y_g  [Kg, PQ]     = w_g [Kg, CgRS] · col [CgRS, PQ]
+//   backward-data    dcol [CgRS, PQ]   = w_gᵀ · dy_g [Kg, PQ],   then col2im (the adjoint of im2col) into dx
+//   backward-weight  dw_g [Kg, CgRS]  += dy_g · colᵀ
+// Small images make thin GEMMs, so `nb` images share one GEMM: their col blocks sit side by side ([CgRS, nb·PQ]) and
+// y/dy are packed into / unpacked from the matching [Kg, nb·PQ] layout (a copy that is cheap next to the GEMM).
+#include "kernels/cpu/conv.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "kernels/cpu/gemm.h"
+
+namespace ls::cpu {
+namespace {
+
+// GEMMs narrower than this many columns run well below OpenBLAS's peak; batch images until they reach it.
+constexpr int kMinGemmColumns = 1024;
+
+struct Geometry {
+  int N, C, H, W, K, R, S, stride, pad, groups;
+  int P, Q, Cg, Kg, CRS, PQ, nb;  // derived
+  Geometry(int N_, int C_, int H_, int W_, int K_, int R_, int S_, int stride_, int pad_, int groups_)
+      : N(N_), C(C_), H(H_), W(W_), K(K_), R(R_), S(S_), stride(stride_), pad(pad_), groups(groups_) {
+    P = (H + 2 * pad - R) / stride + 1;
+    Q = (W + 2 * pad - S) / stride + 1;
+    Cg = C / groups;
+    Kg = K / groups;
+    CRS = Cg * R * S;
+    PQ = P * Q;
+    nb = std::max(1, std::min(N, (kMinGemmColumns + PQ - 1) / PQ));
+  }
+  // Where image n's group grp starts in x, in y, and where group grp's filters start in w.
+  int64_t in_offset(int n, int grp) const { return (int64_t(n) * C + int64_t(grp) * Cg) * H * W; }
+  int64_t out_offset(int n, int grp) const { return (int64_t(n) * K + int64_t(grp) * Kg) * PQ; }
+  int64_t w_offset(int grp) const { return int64_t(grp) * Kg * CRS; }
+};
+
+// Grow-only per-thread scratch: the col buffer and the packed y/dy block of one batch of images.
+struct Scratch {
+  float *col, *packed;
+};
+Scratch scratch(const Geometry& g) {
+  thread_local std::vector<float> buf;
+  const size_t cols = size_t(g.nb) * g.PQ, need = size_t(g.CRS) * cols + (g.nb > 1 ? size_t(g.Kg) * cols : 0);
+  if (buf.size() < need) buf.resize(need);
+  return {buf.data(), buf.data() + size_t(g.CRS) * cols};
+}
+
+// Output columns q of one row whose input column q·stride − pad + s lies inside [0, W): [lo, hi).
+void valid_columns(const Geometry& g, int s, int& lo, int& hi) {
+  const int first = g.pad - s, last = g.W - 1 + g.pad - s;  // need first ≤ q·stride ≤ last
+  lo = first > 0 ? (first + g.stride - 1) / g.stride : 0;
+  hi = last < 0 ? 0 : std::min(g.Q, last / g.stride + 1);
+  lo = std::min(lo, hi);
+}
+
+// im2col (kToCol) and its adjoint col2im (!kToCol, accumulating into x) for one image's group of Cg channels.
+// One function so the two can never disagree about which tap goes where. ldcol is col's row stride.
+template <bool kToCol>
+void im2col_transfer(std::conditional_t<kToCol, const float*, float*> x,
+                     std::conditional_t<kToCol, float*, const float*> col, int64_t ldcol, const Geometry& g) {
+  for (int c = 0; c < g.Cg; ++c)
+    for (int r = 0; r < g.R; ++r)
+      for (int s = 0; s < g.S; ++s) {
+        int lo, hi;
+        valid_columns(g, s, lo, hi);
+        auto crow = col + ((int64_t(c) * g.R + r) * g.S + s) * ldcol;
+        for (int p = 0; p < g.P; ++p) {
+          auto d = crow + int64_t(p) * g.Q;
+          const int ih = p * g.stride - g.pad + r;
+          if (ih < 0 || ih >= g.H) {
+            if constexpr (kToCol) std::fill(d, d + g.Q, 0.f);
+            continue;
+          }
+          auto xrow = x + (int64_t(c) * g.H + ih) * g.W + (s - g.pad);  // xrow[q·stride] is the tap of column q
+          if constexpr (kToCol) {
+            std::fill(d, d + lo, 0.f);
+            std::fill(d + hi, d + g.Q, 0.f);
+            if (g.stride == 1)
+              std::memcpy(d + lo, xrow + lo, sizeof(float) * size_t(hi - lo));
+            else
+              for (int q = lo; q < hi; ++q) d[q] = xrow[int64_t(q) * g.stride];
+          } else {
+            if (g.stride == 1)
+              for (int q = lo; q < hi; ++q) xrow[q] += d[q];
+            else
+              for (int q = lo; q < hi; ++q) xrow[int64_t(q) * g.stride] += d[q];
+          }
+        }
+      }
+}
+
+// Moves group `grp` of images [n, n + nb) from y-layout [N, K, PQ] into the packed GEMM layout [Kg, nb·PQ] (kPack),
+// or back (!kPack).
+template <bool kPack>
+void repack(std::conditional_t<kPack, const float*, float*> y, std::conditional_t<kPack, float*, const float*> packed,
+            int n, int nb, int grp, const Geometry& g) {
+  for (int j = 0; j < nb; ++j)
+    for (int k = 0; k < g.Kg; ++k) {
+      auto in_y = y + g.out_offset(n + j, grp) + int64_t(k) * g.PQ;
+      auto in_packed = packed + (int64_t(k) * nb + j) * g.PQ;
+      if constexpr (kPack)
+        std::memcpy(in_packed, in_y, sizeof(float) * size_t(g.PQ));
+      else
+        std::memcpy(in_y, in_packed, sizeof(float) * size_t(g.PQ));
+    }
+}
+
+// Calls f(n, nb, grp) for each batch [n, n + nb) of images (the last may be shorter) and each group.
+template <class F>
+void for_each_batch(const Geometry& g, F f) {
+  for (int n = 0; n < g.N; n += g.nb)
+    for (int grp = 0; grp < g.groups; ++grp) f(n, std::min(g.nb, g.N - n), grp);
+}
+
+}  // namespace
+
+void conv2d_forward(const float* x, const float* w, float* y, int N, int C, int H, int W, int K, int R, int S,
+                    int stride, int pad, int groups) {
+  const Geometry g(N, C, H, W, K, R, S, stride, pad, groups);
+  const Scratch sc = scratch(g);
+  for_each_batch(g, [&](int n, int nb, int grp) {
+    const int64_t cols = int64_t(nb) * g.PQ;
+    for (int j = 0; j < nb; ++j) im2col_transfer<true>(x + g.in_offset(n + j, grp), sc.col + j * g.PQ, cols, g);
+    // One image writes straight into y; a batch goes through the packed block.
+    float* out = nb == 1 ? y + g.out_offset(n, grp) : sc.packed;
+    gemm(false, false, g.Kg, int(cols), g.CRS, 1.f, w + g.w_offset(grp), g.CRS, sc.col, int(cols), 0.f, out, int(cols));
+    if (nb > 1) repack<false>(y, sc.packed, n, nb, grp, g);
+  });
+}
+
+void conv2d_backward_data(const float* dy, const float* w, float* dx, int N, int C, int H, int W, int K, int R, int S,
+                          int stride, int pad, int groups) {
+  const Geometry g(N, C, H, W, K, R, S, stride, pad, groups);
+  const Scratch sc = scratch(g);
+  std::fill(dx, dx + g.in_offset(N, 0), 0.f);
+  for_each_batch(g, [&](int n, int nb, int grp) {
+    const int64_t cols = int64_t(nb) * g.PQ;
+    const float* dyb = nb == 1 ? dy + g.out_offset(n, grp) : sc.packed;
+    if (nb > 1) repack<true>(dy, sc.packed, n, nb, grp, g);
+    gemm(true, false, g.CRS, int(cols), g.Kg, 1.f, w + g.w_offset(grp), g.CRS, dyb, int(cols), 0.f, sc.col, int(cols));
+    for (int j = 0; j < nb; ++j) im2col_transfer<false>(dx + g.in_offset(n + j, grp), sc.col + j * g.PQ, cols, g);
+  });
+}
+
+void conv2d_backward_weight(const float* x, const float* dy, float* dw, int N, int C, int H, int W, int K, int R, int S,
+                            int stride, int pad, int groups) {
+  const Geometry g(N, C, H, W, K, R, S, stride, pad, groups);
+  const Scratch sc = scratch(g);
+  for_each_batch(g, [&](int n, int nb, int grp) {
+    const int64_t cols = int64_t(nb) * g.PQ;
+    for (int j = 0; j < nb; ++j) im2col_transfer<true>(x + g.in_offset(n + j, grp), sc.col + j * g.PQ, cols, g);
+    const float* dyb = nb == 1 ? dy + g.out_offset(n, grp) : sc.packed;
+    if (nb > 1) repack<true>(dy, sc.packed, n, nb, grp, g);
+    // The first batch overwrites dw, later ones accumulate.
+    gemm(false, true, g.Kg, g.CRS, int(cols), 1.f, dyb, int(cols), sc.col, int(cols), n == 0 ? 0.f : 1.f,
+         dw + g.w_offset(grp), g.CRS);
+  });
+}
+
+}  // namespace ls::cpu

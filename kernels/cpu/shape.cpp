@@ -1,0 +1,13 @@
+// kernels/cpu/shape.cpp — the block copy of kernels/cpu/shape.h.
+#include "kernels/cpu/shape.h"
+
+#include <cstring>
+
+namespace ls::cpu {
+
+void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_stride, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(dst + r * dst_stride, src + r * src_stride, size_t(cols) * sizeof(float));
+}
+
+}  // namespace ls::cpu

@@ -1,0 +1,140 @@
+// tests/op_cases_nn.cpp — op-table rows (tests/op_cases.h) for the neural-network ops of core/ops_nn.cpp:
+// convolution, transposed convolution, linear, batch-norm, spectral normalisation, upsampling and pooling.
+// Every row is gradient-checked by tests/test_gradcheck.cpp and compared CPU-vs-CUDA by the CUDA suite:
+//   build/layerseg_tests --gtest_filter='GradCheck*'
+// Inputs stay small (≤ ~500 elements) so the finite differences of all rows run in well under a second.
+// Device tolerances: 1e-4 for GEMM-based ops (conv, linear: each output sums up to a few hundred FP32 products and
+// cuBLAS/cuDNN sum in another order and with FMA; this assumes TF32 is off); 1e-4 for batch-norm and spectral norm
+// (reductions in another order, then a division by a standard deviation or σ); 1e-6 for resampling (a handful of
+// weighted terms per output, weights exact in binary).
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "core/ops.h"
+#include "tests/op_cases.h"
+
+namespace ls::test {
+namespace {
+
+TensorList one(const Tensor& t) { return {t}; }
+
+constexpr float kGemmTol = 1e-4f;      // sums of up to a few hundred FP32 products, in another order
+constexpr float kNormTol = 1e-4f;      // a reduction in another order, then a division by its result
+constexpr float kResampleTol = 1e-6f;  // ≤ 4 terms per output with exact weights (0.25, 0.75, 1)
+
+// A case with default gradient-check settings and the device tolerance `tol` (absolute and relative).
+OpCase make(const char* name, std::vector<Shape> shapes, std::function<TensorList(const TensorList&)> run, float tol) {
+  OpCase c;
+  c.name = name;
+  c.input_shapes = std::move(shapes);
+  c.run = std::move(run);
+  c.device_atol = c.device_rtol = tol;
+  return c;
+}
+
+// ---- convolution --------------------------------------------------------------------------------------------------
+LS_OP_CASE(make(
+    "conv2d/3x3_pad1_bias", {{2, 3, 5, 7}, {4, 3, 3, 3}, {4}},
+    [](const TensorList& x) { return one(conv2d(x[0], x[1], x[2], 1, 1)); }, kGemmTol));
+LS_OP_CASE(make(
+    "conv2d/stride2_pad1_odd", {{3, 5, 7, 5}, {4, 5, 3, 3}, {4}},
+    [](const TensorList& x) { return one(conv2d(x[0], x[1], x[2], 2, 1)); }, kGemmTol));
+// The discriminator's 4×4 stride-2 downsampling, batch 1, no bias.
+LS_OP_CASE(make(
+    "conv2d/4x4_stride2_batch1_nobias", {{1, 2, 6, 7}, {3, 2, 4, 4}},
+    [](const TensorList& x) { return one(conv2d(x[0], x[1], Tensor(), 2, 1)); }, kGemmTol));
+// Several images share one GEMM when the output plane is small (kernels/cpu/conv.cpp); 1×1 kernel, no padding.
+LS_OP_CASE(make(
+    "conv2d/1x1_batched_small_planes", {{5, 3, 3, 3}, {2, 3, 1, 1}, {2}},
+    [](const TensorList& x) { return one(conv2d(x[0], x[1], x[2])); }, kGemmTol));
+LS_OP_CASE(make(
+    "conv2d/groups2", {{2, 4, 5, 5}, {6, 2, 3, 3}, {6}},
+    [](const TensorList& x) { return one(conv2d(x[0], x[1], x[2], 1, 1, 2)); }, kGemmTol));
+LS_OP_CASE(make(
+    "conv_transpose2d/stride2_pad1_outpad1", {{3, 3, 4, 3}, {3, 2, 3, 3}, {2}},
+    [](const TensorList& x) { return one(conv_transpose2d(x[0], x[1], x[2], 2, 1, 1)); }, kGemmTol));
+LS_OP_CASE(make(
+    "conv_transpose2d/4x4_stride2_batch1_nobias", {{1, 2, 3, 4}, {2, 3, 4, 4}},
+    [](const TensorList& x) { return one(conv_transpose2d(x[0], x[1], Tensor(), 2, 1)); }, kGemmTol));
+
+// ---- linear -------------------------------------------------------------------------------------------------------
+LS_OP_CASE(make(
+    "linear/bias", {{3, 7}, {5, 7}, {5}}, [](const TensorList& x) { return one(linear(x[0], x[1], x[2])); }, kGemmTol));
+LS_OP_CASE(make(
+    "linear/nobias_batch1", {{1, 6}, {4, 6}}, [](const TensorList& x) { return one(linear(x[0], x[1], Tensor())); },
+    kGemmTol));
+
+// ---- batch-norm ---------------------------------------------------------------------------------------------------
+// Fresh running buffers inside run: each finite-difference evaluation starts from the same state. The running
+// statistics are not returned: they depend on x outside autograd, so a finite difference would see them.
+LS_OP_CASE(make(
+    "batch_norm2d/train", {{3, 4, 3, 5}, {4}, {4}},
+    [](const TensorList& x) {
+      Tensor rm = Tensor::zeros({4}, x[0].device()), rv = Tensor::full({4}, 1.f, x[0].device());
+      return one(batch_norm2d(x[0], x[1], x[2], rm, rv, true));
+    },
+    kNormTol));
+LS_OP_CASE(make(
+    "batch_norm2d/eval", {{2, 3, 3, 3}, {3}, {3}},
+    [](const TensorList& x) {
+      Tensor rm = Tensor::from_vector({3}, {0.3f, -0.2f, 0.1f}, x[0].device());
+      Tensor rv = Tensor::from_vector({3}, {0.5f, 2.f, 1.3f}, x[0].device());
+      return one(batch_norm2d(x[0], x[1], x[2], rm, rv, false));
+    },
+    kNormTol));
+
+// ---- spectral normalisation ---------------------------------------------------------------------------------------
+// update=false with a fixed unit u (input 1, not differentiated): the backward is then the exact gradient.
+TensorList weight_and_unit_u(Rng& rng, const Shape& w_shape) {
+  Tensor w = Tensor::uniform(w_shape, rng, -1.f, 1.f);
+  std::vector<float> u(static_cast<size_t>(w_shape[0]));
+  rng.fill_normal(u.data(), u.size());
+  const float norm = std::sqrt(std::inner_product(u.begin(), u.end(), u.begin(), 0.f));
+  for (float& a : u) a /= norm;
+  return {w, Tensor::from_vector({w_shape[0]}, u)};
+}
+OpCase spectral_case(const char* name, Shape w_shape) {
+  OpCase c = make(
+      name, {w_shape, {w_shape[0]}},
+      [](const TensorList& x) {
+        Tensor u = x[1];
+        return one(spectral_normalize(x[0], u, false));
+      },
+      kNormTol);
+  c.differentiable = {true, false};
+  c.make_inputs = [w_shape](Rng& rng) { return weight_and_unit_u(rng, w_shape); };
+  return c;
+}
+LS_OP_CASE(spectral_case("spectral_normalize/conv_weight", {4, 3, 3, 3}));
+LS_OP_CASE(spectral_case("spectral_normalize/linear_weight", {5, 7}));
+
+// ---- resampling ---------------------------------------------------------------------------------------------------
+LS_OP_CASE(make(
+    "upsample_nearest2x/odd", {{2, 3, 3, 5}}, [](const TensorList& x) { return one(upsample_nearest2x(x[0])); },
+    kResampleTol));
+LS_OP_CASE(make(
+    "upsample_bilinear2x/odd", {{2, 3, 3, 5}}, [](const TensorList& x) { return one(upsample_bilinear2x(x[0])); },
+    kResampleTol));
+LS_OP_CASE(make(
+    "upsample_bilinear2x/one_pixel_rows", {{1, 2, 1, 4}},
+    [](const TensorList& x) { return one(upsample_bilinear2x(x[0])); }, kResampleTol));
+LS_OP_CASE(make(
+    "avg_pool2/odd_floor", {{2, 3, 5, 7}}, [](const TensorList& x) { return one(avg_pool2(x[0])); }, kResampleTol));
+// Distinct values 0.05 apart (> 2·fd_step): a finite difference never changes which element is the window's max.
+OpCase max_pool_case() {
+  const Shape shape{2, 3, 5, 6};
+  OpCase c = make(
+      "max_pool2/distinct_values_odd", {shape}, [](const TensorList& x) { return one(max_pool2(x[0])); }, kResampleTol);
+  c.make_inputs = [shape](Rng& rng) {
+    std::vector<float> v(size_t(shape_numel(shape)));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = 0.05f * float(i) - 4.f;
+    for (size_t i = v.size() - 1; i > 0; --i) std::swap(v[i], v[size_t(rng.randint(int(i + 1)))]);  // Fisher-Yates
+    return TensorList{Tensor::from_vector(shape, v)};
+  };
+  return c;
+}
+LS_OP_CASE(max_pool_case());
+
+}  // namespace
+}  // namespace ls::test
