@@ -7,10 +7,12 @@
 
 #ifdef LAYERSEG_WITH_CUDA
 #include "kernels/cuda/all.h"  // every ls::cuda twin
-#define LS_DISPATCH(dev, fn, ...)                                                 \
-  ((dev) == ::ls::Device::CUDA ? ::ls::cuda::fn(__VA_ARGS__, ::ls::cuda::stream()) \
+#include "kernels/cuda/nvtx.h"
+// The CUDA branch runs inside an NVTX range named after the kernel (the temporary lives to the end of the full
+// expression), so Nsight Systems shows every op of a step by name.
+#define LS_DISPATCH(dev, fn, ...)                                                                                \
+  ((dev) == ::ls::Device::CUDA ? (::ls::cuda::NvtxRange(#fn), ::ls::cuda::fn(__VA_ARGS__, ::ls::cuda::stream())) \
                                : ::ls::cpu::fn(__VA_ARGS__))
 #else
-#define LS_DISPATCH(dev, fn, ...) \
-  ((dev) == ::ls::Device::CUDA ? ::ls::fail_no_cuda(#fn) : ::ls::cpu::fn(__VA_ARGS__))
+#define LS_DISPATCH(dev, fn, ...) ((dev) == ::ls::Device::CUDA ? ::ls::fail_no_cuda(#fn) : ::ls::cpu::fn(__VA_ARGS__))
 #endif

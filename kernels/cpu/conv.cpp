@@ -78,19 +78,20 @@ void im2col_transfer(std::conditional_t<kToCol, const float*, float*> x,
             if constexpr (kToCol) std::fill(d, d + g.Q, 0.f);
             continue;
           }
-          auto xrow = x + (int64_t(c) * g.H + ih) * g.W + (s - g.pad);  // xrow[q·stride] is the tap of column q
+          auto xrow = x + (int64_t(c) * g.H + ih) * g.W;
+          const int shift = s - g.pad;  // output column q reads input column q·stride + shift
           if constexpr (kToCol) {
             std::fill(d, d + lo, 0.f);
             std::fill(d + hi, d + g.Q, 0.f);
-            if (g.stride == 1)
-              std::memcpy(d + lo, xrow + lo, sizeof(float) * size_t(hi - lo));
+            if (g.stride == 1)  // the common case, kept separate so that it vectorises
+              for (int q = lo; q < hi; ++q) d[q] = xrow[q + shift];
             else
-              for (int q = lo; q < hi; ++q) d[q] = xrow[int64_t(q) * g.stride];
+              for (int q = lo; q < hi; ++q) d[q] = xrow[q * g.stride + shift];
           } else {
             if (g.stride == 1)
-              for (int q = lo; q < hi; ++q) xrow[q] += d[q];
+              for (int q = lo; q < hi; ++q) xrow[q + shift] += d[q];
             else
-              for (int q = lo; q < hi; ++q) xrow[int64_t(q) * g.stride] += d[q];
+              for (int q = lo; q < hi; ++q) xrow[q * g.stride + shift] += d[q];
           }
         }
       }

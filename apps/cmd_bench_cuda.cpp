@@ -1,0 +1,272 @@
+// apps/cmd_bench_cuda.cpp — `layerseg bench-cuda`: times the CUDA kernels with CUDA events and judges each against
+// what this device can do, measured in the same run.
+//   layerseg bench-cuda [--repeats 50] [--warmup 5] [--tf32] [--filter compose]
+//   nsys profile --trace=cuda,nvtx layerseg bench-cuda     (every row is an NVTX range)
+// A row is data: a name, the bytes it must move (compulsory reads + writes), its floating-point operations, and a
+// closure that enqueues one run on input set i. Inputs are rotated across enough copies that one pass over them
+// exceeds the L2 cache several times, so no run finds its inputs cached by the previous one. Columns: median time,
+// GB/s and its fraction of the device-to-device copy bandwidth (the achievable 100 % for bandwidth-bound kernels),
+// and GFLOP/s for convolutions and GEMMs. Targets (issue 4): compose fwd+bwd ≥ 70 % of copy bandwidth at
+// 64×3×128×128, binarization and hinge ≥ 60 %. Without CUDA in the build it says so and exits.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps/command.h"
+#include "core/error.h"
+#ifdef LAYERSEG_WITH_CUDA
+#include "core/perturb.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "kernels/cuda/all.h"
+#include "kernels/cuda/nvtx.h"
+#include "kernels/cuda/timing.h"
+#endif
+
+namespace {
+
+#ifdef LAYERSEG_WITH_CUDA
+using ls::Device;
+using ls::Shape;
+using ls::Tensor;
+
+// One pass over a row's rotated inputs touches at least this much memory (the H100's L2 is 50 MiB).
+constexpr double kRotationBytes = 256.0 * (1 << 20);
+
+// `copies` independent sets of a row's tensors; set(i) is the one run i uses.
+class Rotation {
+ public:
+  Rotation(const std::vector<Shape>& shapes, ls::Rng& rng) {
+    double bytes = 0;
+    for (const Shape& s : shapes) bytes += 4.0 * double(ls::shape_numel(s));
+    const int copies = std::max(2, std::min(64, int(kRotationBytes / bytes) + 1));
+    for (int c = 0; c < copies; ++c) {
+      sets_.emplace_back();
+      for (const Shape& s : shapes) sets_.back().push_back(Tensor::uniform(s, rng, 0.f, 1.f, Device::CUDA));
+    }
+  }
+  // Tensor k of the set run i uses.
+  float* at(int i, size_t k) { return sets_[size_t(i) % sets_.size()][k].data(); }
+  void set_all(size_t k, const Tensor& value) {
+    for (auto& set : sets_) set[k].copy_from(value);
+  }
+
+ private:
+  std::vector<std::vector<Tensor>> sets_;
+};
+
+struct Row {
+  std::string name, shape;
+  double bytes, flops;
+  std::function<void(int)> run;
+};
+
+cudaStream_t st() { return ls::cuda::stream(); }
+
+// ---- the project's fused kernels -----------------------------------------------------------------------------------
+
+void compose_rows(std::vector<Row>& rows, int64_t n, int64_t c, int64_t h, int64_t w, ls::Rng& rng) {
+  // x_b, x_f, pi, theta, image, mask, g_image, g_mask, g_x_b, g_x_f, g_pi
+  auto r = std::make_shared<Rotation>(std::vector<Shape>{{n, c, h, w},
+                                                         {n, c, h, w},
+                                                         {n, 1, h, w},
+                                                         {n, 6},
+                                                         {n, c, h, w},
+                                                         {n, 1, h, w},
+                                                         {n, c, h, w},
+                                                         {n, 1, h, w},
+                                                         {n, c, h, w},
+                                                         {n, c, h, w},
+                                                         {n, 1, h, w}},
+                                      rng);
+  r->set_all(3, ls::perturbation_theta(rng, int(n)));
+  const double px = double(n * h * w), fwd_bytes = 4 * px * (3 * c + 2), bwd_bytes = 4 * px * (5 * c + 3);
+  auto fwd = [=](int i) {
+    ls::cuda::compose_perturbed_forward(r->at(i, 0), r->at(i, 1), r->at(i, 2), r->at(i, 3), r->at(i, 4), r->at(i, 5), n,
+                                        c, h, w, st());
+  };
+  auto bwd = [=](int i) {
+    ls::cuda::compose_perturbed_backward(r->at(i, 0), r->at(i, 1), r->at(i, 2), r->at(i, 3), r->at(i, 6), r->at(i, 7),
+                                         r->at(i, 8), r->at(i, 9), r->at(i, 10), n, c, h, w, st());
+  };
+  const std::string shape = fmt::format("{}x{}x{}x{}", n, c, h, w);
+  rows.push_back({"compose fwd", shape, fwd_bytes, 0, fwd});
+  rows.push_back({"compose bwd", shape, bwd_bytes, 0, bwd});
+  rows.push_back({"compose fwd+bwd", shape, fwd_bytes + bwd_bytes, 0, [=](int i) {
+                    fwd(i);
+                    bwd(i);
+                  }});
+}
+
+// Fused loss forward + backward: reads n, writes the n-element gradient and one float.
+void loss_rows(std::vector<Row>& rows, int64_t n, ls::Rng& rng) {
+  auto r = std::make_shared<Rotation>(std::vector<Shape>{{n}, {n}, {1}}, rng);
+  const std::string shape = fmt::format("{}", n);
+  rows.push_back({"binarization fwd+bwd", shape, 8.0 * double(n), 0,
+                  [=](int i) { ls::cuda::binarization(r->at(i, 0), r->at(i, 2), r->at(i, 1), n, st()); }});
+  rows.push_back({"hinge D fwd+bwd", shape, 8.0 * double(n), 0,
+                  [=](int i) { ls::cuda::hinge_loss(r->at(i, 0), r->at(i, 2), r->at(i, 1), n, -1.f, st()); }});
+  // The G form is −mean: a reduction forward, a broadcast backward.
+  const ls::Dims4 dims{{1, 1, 1, n}};
+  rows.push_back({"hinge G fwd+bwd", shape, 8.0 * double(n), 0, [=](int i) {
+                    ls::cuda::reduce_sum(r->at(i, 0), r->at(i, 2), dims, 0xFu, -1.f / float(n), st());
+                    ls::cuda::expand(r->at(i, 2), r->at(i, 1), dims, 0xFu, -1.f / float(n), st());
+                  }});
+}
+
+// ---- element-wise, reductions, normalisation, resampling, optimizer -------------------------------------------------
+
+void engine_rows(std::vector<Row>& rows, ls::Rng& rng) {
+  const int64_t n = int64_t(1) << 24;
+  const std::string flat = fmt::format("{}", n);
+  {
+    auto r = std::make_shared<Rotation>(std::vector<Shape>{{n}, {n}, {n}}, rng);
+    rows.push_back({"leaky_relu fwd", flat, 8.0 * double(n), 0, [=](int i) {
+                      ls::cuda::activation_forward(ls::Activation::LeakyRelu, r->at(i, 0), r->at(i, 1), n, 0.2f, st());
+                    }});
+    const ls::Broadcast4 same{{{1, 1, 1, n}}, {{0, 0, 0, 1}}, {{0, 0, 0, 1}}};
+    rows.push_back({"add same shape", flat, 12.0 * double(n), 0, [=](int i) {
+                      ls::cuda::binary_forward(ls::BinaryOp::Add, r->at(i, 0), r->at(i, 1), r->at(i, 2), same, st());
+                    }});
+    rows.push_back({"sum all", flat, 4.0 * double(n), 0, [=](int i) {
+                      ls::cuda::reduce_sum(r->at(i, 0), r->at(i, 1), ls::Dims4{{1, 1, 1, n}}, 0xFu, 1.f, st());
+                    }});
+  }
+  const int N = 64, C = 64, H = 64, W = 64;
+  const int64_t e = int64_t(N) * C * H * W;
+  const std::string nchw = fmt::format("{}x{}x{}x{}", N, C, H, W);
+  {
+    // x, y/dy, dx, gamma, beta, mean, invstd, running mean, running var, dgamma, dbeta
+    auto r = std::make_shared<Rotation>(
+        std::vector<Shape>{{N, C, H, W}, {N, C, H, W}, {N, C, H, W}, {C}, {C}, {C}, {C}, {C}, {C}, {C}, {C}}, rng);
+    rows.push_back({"batch_norm fwd train", nchw, 8.0 * double(e), 0, [=](int i) {
+                      ls::cuda::batchnorm_forward(r->at(i, 0), r->at(i, 3), r->at(i, 4), r->at(i, 1), r->at(i, 5),
+                                                  r->at(i, 6), r->at(i, 7), r->at(i, 8), N, C, H * W, true, 0.1f, 1e-5f,
+                                                  st());
+                    }});
+    rows.push_back({"batch_norm bwd train", nchw, 12.0 * double(e), 0, [=](int i) {
+                      ls::cuda::batchnorm_backward(r->at(i, 0), r->at(i, 1), r->at(i, 3), r->at(i, 5), r->at(i, 6),
+                                                   r->at(i, 2), r->at(i, 9), r->at(i, 10), N, C, H * W, true, st());
+                    }});
+  }
+  {
+    auto r = std::make_shared<Rotation>(std::vector<Shape>{{N, C, H, W}, {N, C, 2 * H, 2 * W}}, rng);
+    rows.push_back({"upsample_bilinear2x fwd", nchw, 20.0 * double(e), 0, [=](int i) {
+                      ls::cuda::upsample_bilinear2x_forward(r->at(i, 0), r->at(i, 1), N * C, H, W, st());
+                    }});
+    rows.push_back({"upsample_bilinear2x bwd", nchw, 20.0 * double(e), 0, [=](int i) {
+                      ls::cuda::upsample_bilinear2x_backward(r->at(i, 1), r->at(i, 0), N * C, H, W, st());
+                    }});
+    rows.push_back({"avg_pool2 fwd", fmt::format("{}x{}x{}x{}", N, C, 2 * H, 2 * W), 20.0 * double(e), 0,
+                    [=](int i) { ls::cuda::avg_pool2_forward(r->at(i, 1), r->at(i, 0), N * C, 2 * H, 2 * W, st()); }});
+  }
+  {
+    // Adam over 10 M parameters in 40 tensors: reads param, grad, m, v; writes param, m, v.
+    const int tensors = 40;
+    const int64_t each = 250000;
+    auto r = std::make_shared<Rotation>(std::vector<Shape>(4 * tensors, Shape{each}), rng);
+    rows.push_back(
+        {"adam multi-tensor", fmt::format("{}x{}", tensors, each), 28.0 * double(tensors * each), 0, [=](int i) {
+           std::vector<ls::cuda::AdamTensor> list;
+           for (int k = 0; k < tensors; ++k)
+             list.push_back({r->at(i, 4 * k), r->at(i, 4 * k + 1), r->at(i, 4 * k + 2), r->at(i, 4 * k + 3), each});
+           ls::cuda::adam_update_multi(list.data(), tensors, 2e-4f, 0.f, 0.99f, 1e-8f, 1.f, 0.01f, 0.f, st());
+         }});
+  }
+}
+
+// ---- cuDNN and cuBLAS ---------------------------------------------------------------------------------------------
+
+void conv_rows(std::vector<Row>& rows, int N, int C, int K, int H, int W, int R, int stride, int pad, ls::Rng& rng) {
+  const int P = (H + 2 * pad - R) / stride + 1, Q = (W + 2 * pad - R) / stride + 1;
+  auto r = std::make_shared<Rotation>(std::vector<Shape>{{N, C, H, W}, {K, C, R, R}, {N, K, P, Q}}, rng);
+  const double flops = 2.0 * N * K * P * Q * C * R * R;
+  const double bytes = 4.0 * (double(N) * C * H * W + double(K) * C * R * R + double(N) * K * P * Q);
+  const std::string shape = fmt::format("N{} C{}->{} {}x{} k{} s{}", N, C, K, H, W, R, stride);
+  rows.push_back({"conv2d fwd", shape, bytes, flops, [=](int i) {
+                    ls::cuda::conv2d_forward(r->at(i, 0), r->at(i, 1), r->at(i, 2), N, C, H, W, K, R, R, stride, pad, 1,
+                                             st());
+                  }});
+  rows.push_back({"conv2d bwd-data", shape, bytes, flops, [=](int i) {
+                    ls::cuda::conv2d_backward_data(r->at(i, 2), r->at(i, 1), r->at(i, 0), N, C, H, W, K, R, R, stride,
+                                                   pad, 1, st());
+                  }});
+  rows.push_back({"conv2d bwd-weight", shape, bytes, flops, [=](int i) {
+                    ls::cuda::conv2d_backward_weight(r->at(i, 0), r->at(i, 2), r->at(i, 1), N, C, H, W, K, R, R, stride,
+                                                     pad, 1, st());
+                  }});
+}
+
+void gemm_row(std::vector<Row>& rows, int n, ls::Rng& rng) {
+  auto r = std::make_shared<Rotation>(std::vector<Shape>{{n, n}, {n, n}, {n, n}}, rng);
+  rows.push_back({"sgemm", fmt::format("{0}x{0}x{0}", n), 12.0 * n * n, 2.0 * n * n * n, [=](int i) {
+                    ls::cuda::gemm(false, false, n, n, n, 1.f, r->at(i, 0), n, r->at(i, 1), n, 0.f, r->at(i, 2), n,
+                                   st());
+                  }});
+}
+
+std::vector<Row> bench_rows() {
+  ls::Rng rng(1);
+  std::vector<Row> rows;
+  compose_rows(rows, 64, 3, 128, 128, rng);
+  loss_rows(rows, 64 * 128 * 128, rng);
+  loss_rows(rows, int64_t(1) << 24, rng);
+  engine_rows(rows, rng);
+  conv_rows(rows, 64, 64, 64, 64, 64, 3, 1, 1, rng);
+  conv_rows(rows, 64, 128, 256, 32, 32, 4, 2, 1, rng);  // the discriminator's stride-2 4×4 downsampling
+  gemm_row(rows, 4096, rng);
+  return rows;
+}
+
+void run_bench(int repeats, int warmup, bool tf32, const std::string& filter) {
+  ls::cuda::set_allow_tf32(tf32);
+  const double copy_gbs = ls::cuda::copy_bandwidth_gbs(size_t(1) << 28, 20);
+  fmt::print("device {}\nmath {}, median of {} runs after {} warm-up runs, inputs rotated over ≥ {:.0f} MiB\n",
+             ls::cuda::device_summary(), tf32 ? "TF32" : "FP32", repeats, warmup, kRotationBytes / (1 << 20));
+  fmt::print("device-to-device copy (256 MiB): {:.0f} GB/s = 100 %\n\n", copy_gbs);
+  fmt::print("| {:<24} | {:<26} | {:>10} | {:>8} | {:>7} | {:>9} |\n", "kernel", "shape", "median µs", "GB/s", "% copy",
+             "GFLOP/s");
+  fmt::print("| {:-<24} | {:-<26} | {:->10} | {:->8} | {:->7} | {:->9} |\n", "", "", "", "", "", "");
+  for (const Row& row : bench_rows()) {
+    if (!filter.empty() && row.name.find(filter) == std::string::npos) continue;
+    const double ms = ls::cuda::median_ms(
+        [&](int i) {
+          ls::cuda::NvtxRange range(row.name.c_str());
+          row.run(i);
+        },
+        warmup, repeats);
+    const double gbs = row.bytes / (ms * 1e6);
+    fmt::print("| {:<24} | {:<26} | {:>10.1f} | {:>8.0f} | {:>6.0f}% | {:>9} |\n", row.name, row.shape, 1e3 * ms, gbs,
+               100 * gbs / copy_gbs, row.flops > 0 ? fmt::format("{:.0f}", row.flops / (ms * 1e6)) : "");
+  }
+  fmt::print("\n{}\n{}", ls::cuda::allocator_report(), ls::cuda::conv_algorithm_report());
+}
+#endif
+
+void setup(CLI::App& app) {
+  auto repeats = std::make_shared<int>(50), warmup = std::make_shared<int>(5);
+  auto tf32 = std::make_shared<bool>(false);
+  auto filter = std::make_shared<std::string>();
+  app.add_option("--repeats", *repeats, "timed runs per kernel (the median is reported)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--warmup", *warmup, "untimed runs first (algorithm choice, caches)")->capture_default_str();
+  app.add_flag("--tf32", *tf32, "allow TF32 tensor cores in convolutions and GEMMs");
+  app.add_option("--filter", *filter, "only kernels whose name contains this");
+  app.callback([=] {
+#ifdef LAYERSEG_WITH_CUDA
+    LS_CHECK(ls::cuda_available(), "bench-cuda: no CUDA device is present");
+    run_bench(*repeats, *warmup, *tf32, *filter);
+#else
+    fmt::print("bench-cuda: built without CUDA (configure with -DLAYERSEG_CUDA=ON on a machine with nvcc and cuDNN)\n");
+#endif
+  });
+}
+
+LS_COMMAND("bench-cuda", "time the CUDA kernels against the device's measured copy bandwidth", setup);
+
+}  // namespace
