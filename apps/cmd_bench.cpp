@@ -20,10 +20,6 @@
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/dispatch.h"
-#ifdef LAYERSEG_WITH_CUDA
-#include "kernels/cuda/conv.h"
-#include "kernels/cuda/gemm.h"
-#endif
 
 namespace {
 

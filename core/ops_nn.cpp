@@ -17,13 +17,6 @@
 #include "kernels/cpu/resample.h"
 #include "kernels/cpu/spectral.h"
 #include "kernels/dispatch.h"
-#ifdef LAYERSEG_WITH_CUDA
-#include "kernels/cuda/batchnorm.h"
-#include "kernels/cuda/conv.h"
-#include "kernels/cuda/gemm.h"
-#include "kernels/cuda/resample.h"
-#include "kernels/cuda/spectral.h"
-#endif
 
 namespace ls {
 
