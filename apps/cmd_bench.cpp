@@ -1,9 +1,13 @@
-// apps/cmd_bench.cpp — `layerseg bench`: times the compute kernels on this machine and puts each next to a plain
-// SGEMM measured in the same run, so a kernel's efficiency reads as a fraction of what the BLAS itself reaches.
-//   layerseg bench [--device cpu|cuda] [--repeats 7]
-// The table is data: a row is a name, its floating-point operations, and a closure that runs it once on tensors
-// allocated up front; add a kernel by adding a row to bench_rows(). Each row runs once to warm up (scratch buffers,
-// thread pools), then `repeats` times; the median is reported. Results for this project: docs/BENCHMARKS.md.
+// apps/cmd_bench.cpp — `layerseg bench`: times the compute kernels of one device against what that device itself
+// reaches, measured in the same run.
+//   layerseg bench [--device cpu] [--repeats 7] [--warmup 1] [--filter conv]    CPU kernels vs OpenBLAS's SGEMM
+//   layerseg bench --device cuda [--repeats 50] [--warmup 5] [--tf32] [--filter compose]
+//       CUDA kernels vs the measured copy bandwidth, then a steady-state training step with the allocator's
+//       statistics (apps/cmd_bench_cuda.cpp)
+// This file owns the command and its options. On the CPU the table is data: a row is a name, its floating-point
+// operations, and a closure that runs it once on tensors allocated up front; add a kernel by adding a row to
+// bench_rows(). Each row runs `warmup` times (scratch buffers, thread pools), then `repeats` times; the median is
+// reported. Results for this project: docs/BENCHMARKS.md.
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -13,52 +17,50 @@
 #include <string>
 #include <vector>
 
+#include "apps/bench_cuda.h"
 #include "apps/command.h"
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/gemm.h"
-#include "kernels/dispatch.h"
 
 namespace {
 
-using ls::Device;
 using ls::Tensor;
 
 struct BenchRow {
   std::string name;
-  double flops;               // per run
-  std::function<void()> run;  // one run; the bench synchronises the device after it
+  double flops;  // per run
+  std::function<void()> run;
   bool is_reference = false;  // the SGEMM the other rows are compared with
 };
 
 // SGEMM on square n×n matrices: the machine's attainable FP32 rate through the BLAS.
-BenchRow sgemm_row(Device dev, int n, ls::Rng& rng) {
-  auto a = std::make_shared<Tensor>(Tensor::uniform({n, n}, rng, -1, 1, dev));
-  auto b = std::make_shared<Tensor>(Tensor::uniform({n, n}, rng, -1, 1, dev));
-  auto c = std::make_shared<Tensor>(Tensor::empty({n, n}, dev));
+BenchRow sgemm_row(int n, ls::Rng& rng) {
+  auto a = std::make_shared<Tensor>(Tensor::uniform({n, n}, rng, -1, 1));
+  auto b = std::make_shared<Tensor>(Tensor::uniform({n, n}, rng, -1, 1));
+  auto c = std::make_shared<Tensor>(Tensor::empty({n, n}));
   return {fmt::format("sgemm {0}x{0}x{0}", n), 2.0 * n * n * n,
-          [=] { LS_DISPATCH(dev, gemm, false, false, n, n, n, 1.f, a->data(), n, b->data(), n, 0.f, c->data(), n); },
-          true};
+          [=] { ls::cpu::gemm(false, false, n, n, n, 1.f, a->data(), n, b->data(), n, 0.f, c->data(), n); }, true};
 }
 
 // The three convolution kernels, and the three together (one training step's worth), for one stride-1 geometry.
-std::vector<BenchRow> conv_rows(Device dev, int N, int C, int K, int H, int W, int R, int pad, ls::Rng& rng) {
+std::vector<BenchRow> conv_rows(int N, int C, int K, int H, int W, int R, int pad, ls::Rng& rng) {
   const int P = H + 2 * pad - R + 1, Q = W + 2 * pad - R + 1;
-  auto x = std::make_shared<Tensor>(Tensor::uniform({N, C, H, W}, rng, -1, 1, dev));
-  auto w = std::make_shared<Tensor>(Tensor::uniform({K, C, R, R}, rng, -1, 1, dev));
-  auto y = std::make_shared<Tensor>(Tensor::uniform({N, K, P, Q}, rng, -1, 1, dev));  // also dy
-  auto dx = std::make_shared<Tensor>(Tensor::empty(x->shape(), dev));
-  auto dw = std::make_shared<Tensor>(Tensor::empty(w->shape(), dev));
+  auto x = std::make_shared<Tensor>(Tensor::uniform({N, C, H, W}, rng, -1, 1));
+  auto w = std::make_shared<Tensor>(Tensor::uniform({K, C, R, R}, rng, -1, 1));
+  auto y = std::make_shared<Tensor>(Tensor::uniform({N, K, P, Q}, rng, -1, 1));  // also dy
+  auto dx = std::make_shared<Tensor>(Tensor::empty(x->shape()));
+  auto dw = std::make_shared<Tensor>(Tensor::empty(w->shape()));
   const double flops = 2.0 * N * K * P * Q * C * R * R;
   const std::string shape = fmt::format("N{} C{}->{} {}x{} k{} p{}", N, C, K, H, W, R, pad);
-  auto fwd = [=] { LS_DISPATCH(dev, conv2d_forward, x->data(), w->data(), y->data(), N, C, H, W, K, R, R, 1, pad, 1); };
+  auto fwd = [=] { ls::cpu::conv2d_forward(x->data(), w->data(), y->data(), N, C, H, W, K, R, R, 1, pad, 1); };
   auto bwd_data = [=] {
-    LS_DISPATCH(dev, conv2d_backward_data, y->data(), w->data(), dx->data(), N, C, H, W, K, R, R, 1, pad, 1);
+    ls::cpu::conv2d_backward_data(y->data(), w->data(), dx->data(), N, C, H, W, K, R, R, 1, pad, 1);
   };
   auto bwd_weight = [=] {
-    LS_DISPATCH(dev, conv2d_backward_weight, x->data(), y->data(), dw->data(), N, C, H, W, K, R, R, 1, pad, 1);
+    ls::cpu::conv2d_backward_weight(x->data(), y->data(), dw->data(), N, C, H, W, K, R, R, 1, pad, 1);
   };
   return {{"conv2d forward  " + shape, flops, fwd},
           {"conv2d bwd-data " + shape, flops, bwd_data},
@@ -70,49 +72,63 @@ std::vector<BenchRow> conv_rows(Device dev, int N, int C, int K, int H, int W, i
            }}};
 }
 
-std::vector<BenchRow> bench_rows(Device dev) {
+std::vector<BenchRow> bench_rows() {
   ls::Rng rng(1);
-  std::vector<BenchRow> rows{sgemm_row(dev, 2048, rng)};
-  for (BenchRow& r : conv_rows(dev, 32, 64, 64, 32, 32, 3, 1, rng)) rows.push_back(std::move(r));
+  std::vector<BenchRow> rows{sgemm_row(2048, rng)};
+  for (BenchRow& r : conv_rows(32, 64, 64, 32, 32, 3, 1, rng)) rows.push_back(std::move(r));
   return rows;
 }
 
-double median_seconds(const BenchRow& row, Device dev, int repeats) {
-  row.run();  // warm-up
-  ls::device_synchronize(dev);
+double median_seconds(const BenchRow& row, int warmup, int repeats) {
+  for (int i = 0; i < warmup; ++i) row.run();
   std::vector<double> t;
   for (int i = 0; i < repeats; ++i) {
     const auto start = std::chrono::steady_clock::now();
     row.run();
-    ls::device_synchronize(dev);
     t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   std::sort(t.begin(), t.end());
   return repeats % 2 ? t[size_t(repeats / 2)] : 0.5 * (t[size_t(repeats / 2 - 1)] + t[size_t(repeats / 2)]);
 }
 
+void run_cpu_bench(const ls::app::BenchOptions& o) {
+  fmt::print("BLAS: {} ({} threads)\n", ls::cpu::blas_config(), ls::cpu::blas_threads());
+  fmt::print("device cpu, median of {} runs after {} warm-up runs\n\n", o.repeats, o.warmup);
+  fmt::print("| {:<42} | {:>10} | {:>8} | {:>9} |\n", "kernel", "median ms", "GFLOP/s", "vs sgemm");
+  fmt::print("| {:-<42} | {:->10} | {:->8} | {:->9} |\n", "", "", "", "");
+  double reference = 0;
+  for (const BenchRow& row : bench_rows()) {
+    if (!row.is_reference && !o.selects(row.name)) continue;  // the SGEMM always runs: it is the 100 %
+    const double s = median_seconds(row, o.warmup, o.repeats), rate = row.flops / s / 1e9;
+    if (row.is_reference) reference = rate;
+    fmt::print("| {:<42} | {:>10.2f} | {:>8.1f} | {:>8.0f}% |\n", row.name, 1e3 * s, rate, 100 * rate / reference);
+  }
+}
+
 void setup(CLI::App& app) {
   auto device = std::make_shared<std::string>("cpu");
-  auto repeats = std::make_shared<int>(7);
+  auto o = std::make_shared<ls::app::BenchOptions>();
   app.add_option("--device", *device, "cpu or cuda")->capture_default_str();
-  app.add_option("--repeats", *repeats, "timed runs per row (the median is reported)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  app.callback([device, repeats] {
-    const Device dev = ls::parse_device(device->c_str());
-    if (dev == Device::CPU) fmt::print("BLAS: {} ({} threads)\n", ls::cpu::blas_config(), ls::cpu::blas_threads());
-    fmt::print("device {}, median of {} runs\n\n", ls::device_name(dev), *repeats);
-    fmt::print("| {:<42} | {:>10} | {:>8} | {:>9} |\n", "kernel", "median ms", "GFLOP/s", "vs sgemm");
-    fmt::print("| {:-<42} | {:->10} | {:->8} | {:->9} |\n", "", "", "", "");
-    double reference = 0;
-    for (const BenchRow& row : bench_rows(dev)) {
-      const double s = median_seconds(row, dev, *repeats), rate = row.flops / s / 1e9;
-      if (row.is_reference) reference = rate;
-      fmt::print("| {:<42} | {:>10.2f} | {:>8.1f} | {:>8.0f}% |\n", row.name, 1e3 * s, rate, 100 * rate / reference);
-    }
+  // The defaults differ by device: a CPU row takes tens of milliseconds, a CUDA row microseconds.
+  CLI::Option* repeats = app.add_option("--repeats", o->repeats, "timed runs per row, median reported [7 cpu, 50 cuda]")
+                             ->check(CLI::PositiveNumber);
+  CLI::Option* warmup =
+      app.add_option("--warmup", o->warmup, "untimed runs first [1 cpu, 5 cuda]")->check(CLI::NonNegativeNumber);
+  app.add_flag("--tf32", o->tf32, "cuda: allow TF32 tensor cores in convolutions and GEMMs");
+  app.add_option("--filter", o->filter, "only rows whose name contains this");
+  app.callback([=] {
+    const bool cuda = ls::parse_device(device->c_str()) == ls::Device::CUDA;  // fails clearly without CUDA
+    if (!*repeats) o->repeats = cuda ? 50 : 7;
+    if (!*warmup) o->warmup = cuda ? 5 : 1;
+    LS_CHECK(cuda || !o->tf32, "bench: --tf32 applies to --device cuda only");
+    if (cuda)
+      ls::app::run_cuda_bench(*o);
+    else
+      run_cpu_bench(*o);
   });
 }
 
-LS_COMMAND("bench", "time the compute kernels against the BLAS's own SGEMM rate", setup);
+LS_COMMAND("bench", "time the compute kernels against the device's own SGEMM rate (cpu) or copy bandwidth (cuda)",
+           setup);
 
 }  // namespace

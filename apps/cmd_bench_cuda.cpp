@@ -1,13 +1,17 @@
-// apps/cmd_bench_cuda.cpp — `layerseg bench-cuda`: times the CUDA kernels with CUDA events and judges each against
-// what this device can do, measured in the same run.
-//   layerseg bench-cuda [--repeats 50] [--warmup 5] [--tf32] [--filter compose]
-//   nsys profile --trace=cuda,nvtx layerseg bench-cuda     (every row is an NVTX range)
+// apps/cmd_bench_cuda.cpp — the CUDA half of `layerseg bench` (apps/cmd_bench.cpp owns the command and options):
+// times the CUDA kernels with CUDA events and judges each against what this device can do, measured in the same run,
+// then runs a steady-state training step and reports the allocator's statistics.
+//   layerseg bench --device cuda [--repeats 50] [--warmup 5] [--tf32] [--filter compose]
+//   nsys profile --trace=cuda,nvtx layerseg bench --device cuda     (every row is an NVTX range)
 // A row is data: a name, the bytes it must move (compulsory reads + writes), its floating-point operations, and a
 // closure that enqueues one run on input set i. Inputs are rotated across enough copies that one pass over them
 // exceeds the L2 cache several times, so no run finds its inputs cached by the previous one. Columns: median time,
 // GB/s and its fraction of the device-to-device copy bandwidth (the achievable 100 % for bandwidth-bound kernels),
 // and GFLOP/s for convolutions and GEMMs. Targets (issue 4): compose fwd+bwd ≥ 70 % of copy bandwidth at
-// 64×3×128×128, binarization and hinge ≥ 60 %. Without CUDA in the build it says so and exits.
+// 64×3×128×128, binarization and hinge ≥ 60 %.
+// The training step is the D step + G step of the tiny layered GAN (core/testing/tiny_layered_gan.h) with Adam; after
+// warm-up it must make no cudaMalloc call (the caching allocator serves every request). Without CUDA in the build,
+// run_cuda_bench fails with a message saying so.
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -16,20 +20,22 @@
 #include <string>
 #include <vector>
 
-#include "apps/command.h"
+#include "apps/bench_cuda.h"
 #include "core/error.h"
 #ifdef LAYERSEG_WITH_CUDA
+#include "core/optim.h"
 #include "core/perturb.h"
 #include "core/rng.h"
 #include "core/tensor.h"
+#include "core/testing/tiny_layered_gan.h"
 #include "kernels/cuda/all.h"
 #include "kernels/cuda/nvtx.h"
 #include "kernels/cuda/timing.h"
 #endif
 
+#ifdef LAYERSEG_WITH_CUDA
 namespace {
 
-#ifdef LAYERSEG_WITH_CUDA
 using ls::Device;
 using ls::Shape;
 using ls::Tensor;
@@ -222,51 +228,78 @@ std::vector<Row> bench_rows() {
   return rows;
 }
 
-void run_bench(int repeats, int warmup, bool tf32, const std::string& filter) {
-  ls::cuda::set_allow_tf32(tf32);
+// "train step": the D step and G step of a tiny layered GAN (batch 64, 8×8 images), timed like a row, with the
+// allocator's statistics before and after the timed steps: a steady-state step must make no cudaMalloc call.
+void train_step_report(const ls::app::BenchOptions& o) {
+  namespace t = ls::fixtures;
+  const t::TinyGanSizes sizes{/*batch*/ 64, /*z_dim*/ 32, /*codes*/ 10, /*width*/ 64};
+  ls::Rng rng(1);
+  t::TinyLayeredGan gan(sizes, rng);
+  gan.to(Device::CUDA);
+  ls::Adam opt_d(gan.discriminator_parameters(), t::tiny_gan_adam()),
+      opt_g(gan.generator_parameters(), t::tiny_gan_adam());
+  std::vector<t::TinyGanBatch> batches;  // drawn up front, so a step has no host-to-device copy
+  for (int i = 0; i < 4; ++i) batches.push_back(t::TinyGanBatch::sample(sizes, rng).to(Device::CUDA));
+  auto step = [&](int i) {
+    ls::cuda::NvtxRange range("train step");
+    const t::TinyGanBatch& b = batches[size_t(i) % batches.size()];
+    opt_d.zero_grad();
+    gan.d_backward(b);
+    opt_d.step();
+    opt_g.zero_grad();
+    gan.g_backward(b);
+    opt_g.step();
+  };
+  // Two steps at least: the first allocates gradients and cuDNN workspaces, the second may still find blocks of the
+  // first not yet freed (the AllocatorReachesSteadyState test's warm-up, tests/test_cuda_kernels.cpp).
+  const int warmup = std::max(o.warmup, 2);
+  for (int i = 0; i < warmup; ++i) step(i);
+  ls::cuda::synchronize();
+  const ls::cuda::AllocatorStats before = ls::cuda::allocator_stats();
+  const double ms = ls::cuda::median_ms(step, 0, o.repeats);
+  ls::cuda::synchronize();
+  const ls::cuda::AllocatorStats after = ls::cuda::allocator_stats();
+  fmt::print("\ntraining step (tiny layered GAN {0}x3x8x8, D step + G step, Adam): median {1:.3f} ms over {2} steps\n",
+             sizes.batch, ms, o.repeats);
+  fmt::print("cudaMalloc calls: {} after {} warm-up steps, {} after {} more steps ({})\n", before.malloc_calls, warmup,
+             after.malloc_calls, o.repeats,
+             after.malloc_calls == before.malloc_calls ? "steady state: none" : "NOT steady: the step allocates");
+}
+
+}  // namespace
+
+namespace ls::app {
+
+void run_cuda_bench(const BenchOptions& o) {
+  LS_CHECK(ls::cuda_available(), "bench --device cuda: no CUDA device is present");
+  ls::cuda::set_allow_tf32(o.tf32);
   const double copy_gbs = ls::cuda::copy_bandwidth_gbs(size_t(1) << 28, 20);
   fmt::print("device {}\nmath {}, median of {} runs after {} warm-up runs, inputs rotated over ≥ {:.0f} MiB\n",
-             ls::cuda::device_summary(), tf32 ? "TF32" : "FP32", repeats, warmup, kRotationBytes / (1 << 20));
+             ls::cuda::device_summary(), o.tf32 ? "TF32" : "FP32", o.repeats, o.warmup, kRotationBytes / (1 << 20));
   fmt::print("device-to-device copy (256 MiB): {:.0f} GB/s = 100 %\n\n", copy_gbs);
   fmt::print("| {:<24} | {:<26} | {:>10} | {:>8} | {:>7} | {:>9} |\n", "kernel", "shape", "median µs", "GB/s", "% copy",
              "GFLOP/s");
   fmt::print("| {:-<24} | {:-<26} | {:->10} | {:->8} | {:->7} | {:->9} |\n", "", "", "", "", "", "");
   for (const Row& row : bench_rows()) {
-    if (!filter.empty() && row.name.find(filter) == std::string::npos) continue;
+    if (!o.selects(row.name)) continue;
     const double ms = ls::cuda::median_ms(
         [&](int i) {
           ls::cuda::NvtxRange range(row.name.c_str());
           row.run(i);
         },
-        warmup, repeats);
+        o.warmup, o.repeats);
     const double gbs = row.bytes / (ms * 1e6);
     fmt::print("| {:<24} | {:<26} | {:>10.1f} | {:>8.0f} | {:>6.0f}% | {:>9} |\n", row.name, row.shape, 1e3 * ms, gbs,
                100 * gbs / copy_gbs, row.flops > 0 ? fmt::format("{:.0f}", row.flops / (ms * 1e6)) : "");
   }
+  if (o.selects("train step")) train_step_report(o);
   fmt::print("\n{}\n{}", ls::cuda::allocator_report(), ls::cuda::conv_algorithm_report());
 }
-#endif
 
-void setup(CLI::App& app) {
-  auto repeats = std::make_shared<int>(50), warmup = std::make_shared<int>(5);
-  auto tf32 = std::make_shared<bool>(false);
-  auto filter = std::make_shared<std::string>();
-  app.add_option("--repeats", *repeats, "timed runs per kernel (the median is reported)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  app.add_option("--warmup", *warmup, "untimed runs first (algorithm choice, caches)")->capture_default_str();
-  app.add_flag("--tf32", *tf32, "allow TF32 tensor cores in convolutions and GEMMs");
-  app.add_option("--filter", *filter, "only kernels whose name contains this");
-  app.callback([=] {
-#ifdef LAYERSEG_WITH_CUDA
-    LS_CHECK(ls::cuda_available(), "bench-cuda: no CUDA device is present");
-    run_bench(*repeats, *warmup, *tf32, *filter);
+}  // namespace ls::app
 #else
-    fmt::print("bench-cuda: built without CUDA (configure with -DLAYERSEG_CUDA=ON on a machine with nvcc and cuDNN)\n");
-#endif
-  });
+void ls::app::run_cuda_bench(const BenchOptions&) {
+  LS_FAIL(
+      "bench --device cuda: built without CUDA (configure with -DLAYERSEG_CUDA=ON on a machine with nvcc and cuDNN)");
 }
-
-LS_COMMAND("bench-cuda", "time the CUDA kernels against the device's measured copy bandwidth", setup);
-
-}  // namespace
+#endif

@@ -1,5 +1,11 @@
-// core/optim.cpp — Adam and the EMA update of core/optim.h; the arithmetic is in kernels/cpu/adam.cpp (and its CUDA
-// twin), picked by LS_DISPATCH on the parameter's device.
+// core/optim.cpp — Adam and the EMA update of core/optim.h; the arithmetic is in kernels/cpu/adam.cpp and its CUDA
+// twins. CPU parameters are updated one tensor at a time; CUDA parameters all together by the fused multi-tensor
+// kernel (one launch per 48 tensors, bit-identical to the per-tensor step), since a model's many small tensors
+// would otherwise cost one launch each. Its tensor list is rebuilt every step and passed as a kernel argument, not
+// cached in device memory: gradients are fresh tensors after every zero_grad + backward (and Module::to moves
+// parameters), so the addresses change from step to step; a cached table would need a host-to-device copy per step
+// anyway, where the kernel argument needs none.
+// Tests: layerseg_tests --gtest_filter='Adam*:CudaTrainStep*'
 #include "core/optim.h"
 
 #include <cmath>
@@ -10,6 +16,7 @@
 #include "kernels/dispatch.h"
 #ifdef LAYERSEG_WITH_CUDA
 #include "kernels/cuda/adam.h"
+#include "kernels/cuda/nvtx.h"
 #endif
 
 namespace ls {
@@ -26,11 +33,30 @@ Adam::Adam(const NamedTensors& params, AdamOptions opt) : opt_(opt) {
   }
 }
 
+// Every CUDA parameter of one step in one fused update: up to 48 tensors per launch (kernels/cuda/adam.h).
+struct AdamTensors {
+  Tensor param, grad, exp_avg, exp_avg_sq;
+};
+static void fused_cuda_update(const std::vector<AdamTensors>& ts, const AdamOptions& o, float bias_c1, float bias_c2) {
+#ifdef LAYERSEG_WITH_CUDA
+  std::vector<cuda::AdamTensor> list;
+  for (AdamTensors t : ts)  // a copy: data() of a non-const tensor is the writable pointer
+    list.push_back({t.param.data(), t.grad.data(), t.exp_avg.data(), t.exp_avg_sq.data(), t.param.numel()});
+  cuda::NvtxRange range("adam_update_multi");
+  cuda::adam_update_multi(list.data(), int(list.size()), o.lr, o.beta1, o.beta2, o.eps, bias_c1, bias_c2,
+                          o.weight_decay, cuda::stream());
+#else
+  (void)ts, (void)o, (void)bias_c1, (void)bias_c2;
+  fail_no_cuda("adam_update_multi");  // not reached: without the backend no tensor is on CUDA
+#endif
+}
+
 void Adam::step() {
   ++steps_;
   // Bias corrections in double, as PyTorch computes them in Python floats.
   const float bias_c1 = float(1.0 - std::pow(double(opt_.beta1), double(steps_)));
   const float bias_c2 = float(1.0 - std::pow(double(opt_.beta2), double(steps_)));
+  std::vector<AdamTensors> on_cuda;
   for (Slot& s : slots_) {
     const Tensor g = s.param.grad();
     if (!g.defined()) continue;
@@ -38,9 +64,13 @@ void Adam::step() {
              "Adam: parameter '{}' is on {}, its gradient on {} and its state on {} (move the module before building "
              "the optimizer)",
              s.name, device_name(s.param.device()), device_name(g.device()), device_name(s.exp_avg.device()));
-    LS_DISPATCH(s.param.device(), adam_update, s.param.data(), g.data(), s.exp_avg.data(), s.exp_avg_sq.data(),
-                s.param.numel(), opt_.lr, opt_.beta1, opt_.beta2, opt_.eps, bias_c1, bias_c2, opt_.weight_decay);
+    if (s.param.is_cuda())
+      on_cuda.push_back({s.param, g, s.exp_avg, s.exp_avg_sq});
+    else
+      cpu::adam_update(s.param.data(), g.data(), s.exp_avg.data(), s.exp_avg_sq.data(), s.param.numel(), opt_.lr,
+                       opt_.beta1, opt_.beta2, opt_.eps, bias_c1, bias_c2, opt_.weight_decay);
   }
+  if (!on_cuda.empty()) fused_cuda_update(on_cuda, opt_, bias_c1, bias_c2);
 }
 
 void Adam::zero_grad() {

@@ -1,5 +1,6 @@
 // kernels/cuda/adam.h — CUDA twins of kernels/cpu/adam.h (one Adam step, one EMA step), and the fused multi-tensor
-// Adam step: every parameter of a model in a handful of launches instead of one per tensor.
+// Adam step: every parameter of a model in a handful of launches instead of one per tensor (Adam::step in
+// core/optim.cpp uses it for CUDA parameters).
 // Compared with the CPU by build/layerseg_tests --gtest_filter='CudaKernels*'.
 #pragma once
 #include <cstdint>

@@ -1,7 +1,7 @@
 // kernels/cuda/compose.h — CUDA twins of kernels/cpu/compose.h: the fused affine-perturbed alpha composition of SPEC §3
 // (warp x_f and π by theta, bilinear with zeros outside, blend onto x_b), one kernel forward and one backward.
 // Compared with the CPU by build/layerseg_tests --gtest_filter='CudaOps*:CudaKernels.Compose*'; timed by
-// `layerseg bench-cuda`.
+// `layerseg bench --device cuda`.
 #pragma once
 #include <cstdint>
 

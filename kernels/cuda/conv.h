@@ -3,7 +3,7 @@
 // and backward-weight; outputs overwritten. Descriptors and algorithm choices are cached by shape and mode; one
 // grow-only workspace with a cap; a workspace-free, deterministic fallback algorithm for every pass.
 // Compared with the CPU by build/layerseg_tests --gtest_filter='CudaOps*:CudaKernels.Conv*'; timed by
-// `layerseg bench-cuda`.
+// `layerseg bench --device cuda`.
 #pragma once
 #include <cstddef>
 #include <string>

@@ -1,6 +1,6 @@
 // kernels/cuda/gemm.h — CUDA twins of kernels/cpu/gemm.h: row-major SGEMM through cuBLAS, and the per-channel bias
 // kernels shared by the linear layer and the convolutions. Compared with the CPU by
-// build/layerseg_tests --gtest_filter='CudaOps*'; timed by `layerseg bench-cuda`.
+// build/layerseg_tests --gtest_filter='CudaOps*'; timed by `layerseg bench --device cuda`.
 #pragma once
 #include "kernels/cuda/runtime.h"
 

@@ -1,4 +1,4 @@
-// kernels/cuda/timing.h — what `layerseg bench-cuda` (apps/cmd_bench_cuda.cpp) measures with: CUDA-event timing of
+// kernels/cuda/timing.h — what `layerseg bench --device cuda` (apps/cmd_bench_cuda.cpp) measures with: CUDA-event timing of
 // work enqueued on the compute stream, the device's copy bandwidth measured the same way, and a device summary.
 #pragma once
 #include <functional>
