@@ -1,5 +1,7 @@
-// apps/cmd_eval.cpp — `layerseg eval`: scores predicted masks (a folder of PNGs) or a baseline predictor against
-// a dataset's ground truth (SPEC §6) and prints one JSON line, also written to --out.
+// apps/cmd_eval.cpp — `layerseg eval`: scores a trained run's U-Net, predicted masks (a folder of PNGs) or a
+// baseline predictor against a dataset's ground truth (SPEC §6) and prints one JSON line, also written to --out.
+// With --run and a labelled dataset it also reports the NMI of E_x's clusters against the labels.
+//   layerseg eval --run runs/demo --data shapes_test            # size defaults to the run's data.size
 //   layerseg eval --data ../shared/data/ci_mini --size 64 --baseline ellipse
 //   layerseg eval --data shapes_test --size 32 --baseline mean-mask --train-masks shapes_train --out m.json
 //   layerseg eval --data shapes_test --size 32 --pred predicted_masks/
@@ -12,11 +14,12 @@
 #include "core/error.h"
 #include "data/dataset.h"
 #include "data/evaluate.h"
+#include "models/run.h"
 
 namespace {
 
 struct EvalArgs {
-  std::string data, layout = "folder", stems, split = "all", pred, baseline, train_masks, out;
+  std::string data, layout = "folder", stems, split = "all", run, pred, baseline, train_masks, out, device = "cpu";
   int size = 64, batch = 64;
   float prior_threshold = 0.4f;
 };
@@ -25,22 +28,34 @@ void setup(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
   app.add_option("--data", a->data, "ground-truth dataset folder")->required();
   app.add_option("--layout", a->layout, "dataset layout: folder | cub")->capture_default_str();
-  app.add_option("--size", a->size, "evaluation size S (image and mask resized to S x S)")
-      ->capture_default_str()
-      ->check(CLI::Range(4, 4096));
+  auto* size = app.add_option("--size", a->size,
+                              "evaluation size S (image and mask resized to S x S; with --run, "
+                              "the run's data.size unless given)")
+                   ->capture_default_str()
+                   ->check(CLI::Range(4, 4096));
   app.add_option("--stems", a->stems, "folder layout: file listing the stems to evaluate (e.g. split_dev.txt)");
   app.add_option("--split", a->split, "cub layout: all | train | test")->capture_default_str();
+  auto* run = app.add_option("--run", a->run, "a training run directory: evaluate its U-Net (and E_x's NMI)");
+  app.add_option("--device", a->device, "--run: cpu | cuda")->capture_default_str();
   auto* pred = app.add_option("--pred", a->pred, "folder of predicted masks <stem>.png");
   auto* base = app.add_option("--baseline", a->baseline, "baseline predictor: ellipse | mean-mask")
                    ->check(CLI::IsMember({"ellipse", "mean-mask"}));
   pred->excludes(base);
+  run->excludes(pred)->excludes(base);
   app.add_option("--train-masks", a->train_masks, "mean-mask: folder of training masks (or a dataset with masks/)");
   app.add_option("--prior-threshold", a->prior_threshold, "mean-mask: foreground where the mean exceeds this")
       ->capture_default_str();
   app.add_option("--batch", a->batch, "batch size for predictors")->capture_default_str();
   app.add_option("--out", a->out, "also write the JSON metrics to this file");
-  app.callback([a] {
-    LS_CHECK(!a->pred.empty() || !a->baseline.empty(), "eval: give --pred DIR or --baseline ellipse|mean-mask");
+  app.callback([a, size] {
+    LS_CHECK(!a->run.empty() || !a->pred.empty() || !a->baseline.empty(),
+             "eval: give --run RUN_DIR, --pred DIR or --baseline ellipse|mean-mask");
+    std::unique_ptr<ls::models::LoadedRun> trained;
+    if (!a->run.empty()) {
+      trained =
+          std::make_unique<ls::models::LoadedRun>(ls::models::load_run(a->run, ls::parse_device(a->device.c_str())));
+      if (size->count() == 0) a->size = trained->cfg.data.size;
+    }
     LS_CHECK(a->baseline != "mean-mask" || !a->train_masks.empty(),
              "eval: --baseline mean-mask needs --train-masks DIR");
     ls::data::DatasetOptions opt;
@@ -52,7 +67,13 @@ void setup(CLI::App& app) {
     const ls::data::Dataset ds = ls::data::load_dataset(a->data, opt);
 
     ls::data::SegmentationScores scores;
-    if (!a->pred.empty()) {
+    if (trained) {
+      const auto cluster = ds.has_labels() && trained->cfg.model.c_kind == "categorical"
+                               ? ls::models::critic_clusterer(trained->nets.d)
+                               : ls::data::Clusterer();
+      scores = ls::data::evaluate(ds, ls::models::unet_predictor(trained->nets.f), a->batch, cluster);
+      scores.predictor = "unet:" + a->run;
+    } else if (!a->pred.empty()) {
       scores = ls::data::evaluate_mask_folder(ds, a->pred);
     } else {
       ls::data::Image prior;

@@ -1,0 +1,121 @@
+// models/lite.cpp — the `lite` layered GAN of models/lite.h, and the factories of models/gan.h.
+#include "models/lite.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/ops.h"
+
+namespace ls::models {
+namespace {
+
+constexpr int kMinWidth = 16;  // [choice] the thinnest generator layer, so full resolution keeps some capacity
+
+int doublings(int size) {
+  int n = 0;
+  for (int s = 4; s < size; s *= 2) ++n;
+  LS_CHECK(4 << n == size && n >= 1, "lite: image size {} must be a power of two >= 8", size);
+  return n;
+}
+
+}  // namespace
+
+UpBlock::UpBlock(int in, int out, Rng& rng) {
+  conv_ = register_module("conv", std::make_shared<Conv2d>(in, out, 3, 1, 1, rng, LayerOptions{.bias = false}));
+  bn_ = register_module("bn", std::make_shared<BatchNorm2d>(out));
+}
+
+Tensor UpBlock::forward(const Tensor& x) { return relu(bn_->forward(conv_->forward(upsample_nearest2x(x)))); }
+
+GenTrunk::GenTrunk(int in_features, int width, int size, int out_channels, Rng& rng) : width_(width) {
+  fc_ = register_module("fc", std::make_shared<Linear>(in_features, width * 16, rng));
+  bn_ = register_module("bn", std::make_shared<BatchNorm2d>(width));
+  int w = width;
+  for (int i = 0; i < doublings(size); ++i) {
+    const int next = std::max(w / 2, kMinWidth);
+    ups_.push_back(register_module("up" + std::to_string(i), std::make_shared<UpBlock>(w, next, rng)));
+    w = next;
+  }
+  out = register_module("out", std::make_shared<Conv2d>(w, out_channels, 3, 1, 1, rng));
+}
+
+Tensor GenTrunk::forward(const Tensor& h) {
+  Tensor x = relu(bn_->forward(reshape(fc_->forward(h), {h.size(0), width_, 4, 4})));
+  for (auto& up : ups_) x = up->forward(x);
+  return out->forward(x);
+}
+
+LiteGenerator::LiteGenerator(const ModelConfig& m, int size, Rng& rng) {
+  gb_ = register_module("gb", std::make_shared<GenTrunk>(m.z_dim, m.g_width, size, 3, rng));
+  embed_ = register_module("embed", std::make_shared<Linear>(m.c_dim, m.embed_dim, rng));
+  gf_ = register_module("gf", std::make_shared<GenTrunk>(m.z_dim + m.embed_dim, m.g_width, size, 4, rng));
+  // The mask channel's bias sets the initial coverage: an all-background start leaves E_π nothing to read.
+  std::vector<float> b = gf_->out->bias.to_vector();
+  b[3] = m.mask_bias;
+  gf_->out->bias.copy_from(Tensor::from_vector({4}, b));
+}
+
+Layers LiteGenerator::generate(const Tensor& z, const Tensor& c) {
+  Layers l;
+  l.x_b = tanh(gb_->forward(z));
+  const Tensor f = gf_->forward(concat({z, embed_->forward(c)}, 1));
+  l.x_f = tanh(slice(f, 1, 0, 3));
+  l.pi_logit = slice(f, 1, 3, 4);
+  l.pi = sigmoid(l.pi_logit);
+  return l;
+}
+
+DownStack::DownStack(int in_channels, int width, int size, bool spectral_norm, Rng& rng) {
+  int c = in_channels;
+  for (int i = 0; i < doublings(size); ++i) {
+    const int next = width << i;
+    convs_.push_back(
+        register_module("conv" + std::to_string(i),
+                        std::make_shared<Conv2d>(c, next, 4, 2, 1, rng, LayerOptions{.spectral_norm = spectral_norm})));
+    c = next;
+  }
+  out_channels = c;
+}
+
+Tensor DownStack::forward(const Tensor& x) {
+  Tensor h = x;
+  for (auto& conv : convs_) h = leaky_relu(conv->forward(h), 0.2f);
+  return h;
+}
+
+LiteCritic::LiteCritic(const ModelConfig& m, int size, Rng& rng) {
+  const LayerOptions sn{.spectral_norm = m.d_spectral_norm};
+  trunk_ = register_module("trunk", std::make_shared<DownStack>(3, m.d_width, size, m.d_spectral_norm, rng));
+  const int c = trunk_->out_channels;
+  d_head_ = register_module("d_head", std::make_shared<Conv2d>(c, 1, 4, 1, 0, rng, sn));
+  // [choice] the E_x conv halves the width: at full width it cost as much as a trunk block.
+  e_x_conv_ = register_module("e_x_conv", std::make_shared<Conv2d>(c, c / 2, 3, 1, 1, rng, sn));
+  e_x_fc_ = register_module("e_x_fc", std::make_shared<Linear>(c / 2 * 16, m.c_dim, rng, sn));
+  e_pi_trunk_ = register_module("e_pi", std::make_shared<DownStack>(1, m.e_pi_width, size, false, rng));
+  e_pi_fc_ = register_module("e_pi_fc", std::make_shared<Linear>(e_pi_trunk_->out_channels * 16, m.c_dim, rng));
+}
+
+CriticOutput LiteCritic::discriminate(const Tensor& x) {
+  const Tensor h = trunk_->forward(x);
+  CriticOutput o;
+  o.d_logit = reshape(d_head_->forward(h), {x.size(0), 1});
+  o.e_x = e_x_fc_->forward(flatten(leaky_relu(e_x_conv_->forward(h), 0.2f)));
+  return o;
+}
+
+Tensor LiteCritic::encode_mask(const Tensor& pi) {
+  // Centred input: a mask in (0, 1) shifted to (−1, 1), like the images D sees.
+  return e_pi_fc_->forward(flatten(e_pi_trunk_->forward(add_scalar(mul_scalar(pi, 2.f), -1.f))));
+}
+
+std::shared_ptr<Generator> make_generator(const ModelConfig& m, int size, Rng& rng) {
+  LS_CHECK(m.arch == "lite", "model.arch = '{}': no such architecture (available: lite)", m.arch);
+  return std::make_shared<LiteGenerator>(m, size, rng);
+}
+
+std::shared_ptr<Critic> make_critic(const ModelConfig& m, int size, Rng& rng) {
+  LS_CHECK(m.arch == "lite", "model.arch = '{}': no such architecture (available: lite)", m.arch);
+  return std::make_shared<LiteCritic>(m, size, rng);
+}
+
+}  // namespace ls::models

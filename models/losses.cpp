@@ -1,0 +1,37 @@
+// models/losses.cpp — code sampling and the composite losses of models/losses.h.
+#include "models/losses.h"
+
+#include <vector>
+
+#include "core/ops.h"
+
+namespace ls::models {
+
+Code sample_code(Rng& rng, int64_t n, const ModelConfig& m, Device d) {
+  Code c;
+  if (m.c_kind == "normal") {
+    c.input = Tensor::normal({n, m.c_dim}, rng, 0.f, 1.f, d);
+    return c;
+  }
+  std::vector<float> onehot(size_t(n * m.c_dim), 0.f), labels(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const int k = rng.randint(m.c_dim);
+    labels[size_t(i)] = float(k);
+    onehot[size_t(i * m.c_dim + k)] = 1.f;
+  }
+  c.input = Tensor::from_vector({n, m.c_dim}, onehot, d);
+  c.labels = Tensor::from_vector({n}, labels, d);
+  return c;
+}
+
+Tensor code_nll(const Tensor& encoder_out, const Code& c) {
+  return c.labels.defined() ? softmax_cross_entropy(encoder_out, c.labels)
+                            : half_squared_distance(c.input, encoder_out);
+}
+
+Tensor background_loss(const Tensor& f_logit_on_background) {
+  return bce_with_logits(f_logit_on_background,
+                         Tensor::zeros(f_logit_on_background.shape(), f_logit_on_background.device()));
+}
+
+}  // namespace ls::models

@@ -1,0 +1,63 @@
+// models/run.h — a training run's directory and what the apps load from it.
+//   RUN_DIR/config.toml              the effective configuration (models/config.h)
+//   RUN_DIR/checkpoint.safetensors   the latest checkpoint (core/checkpoint.h): weights, buffers, Adam states, EMA
+//   RUN_DIR/log.jsonl                one JSON object per logged step, warning and evaluation
+//   RUN_DIR/metrics.json             the final evaluation; samples_round<k>.png, segmentation_round<k>.png
+//   ls::data::Predictor f = ls::models::load_segmenter("runs/demo");   // for `layerseg eval --run`
+//   ls::data::Clusterer e = ls::models::load_clusterer("runs/demo");   // argmax E_x, for NMI
+#pragma once
+#include <memory>
+#include <string>
+
+#include "data/evaluate.h"
+#include "models/config.h"
+#include "models/gan.h"
+#include "models/unet.h"
+
+namespace ls::models {
+
+std::string run_file(const std::string& run_dir, const std::string& name);  // run_dir/name
+inline const char* const kConfigFile = "config.toml";
+inline const char* const kCheckpointFile = "checkpoint.safetensors";
+inline const char* const kLogFile = "log.jsonl";
+inline const char* const kMetricsFile = "metrics.json";
+
+// The networks of a run, built from a config and placed on a device.
+struct Networks {
+  std::shared_ptr<Generator> g, g_ema;  // g_ema only when train.ema
+  std::shared_ptr<Critic> d;
+  std::shared_ptr<UNet> f;
+  Generator& synthesizer() { return g_ema ? *g_ema : *g; }  // the weights synthesis uses
+};
+Networks build_networks(const Config& cfg, Rng& rng, Device device);
+// Every tensor of the networks under its checkpoint name ("g.", "g_ema.", "d.", "f." + module names).
+NamedTensors network_state(const Networks& n);
+
+struct LoadedRun {
+  Config cfg;
+  Networks nets;
+  int64_t step = 0;
+};
+// Reads RUN_DIR/config.toml and RUN_DIR/checkpoint.safetensors; errors name the missing or mismatching file.
+LoadedRun load_run(const std::string& run_dir, Device device = Device::CPU);
+
+// F in eval mode: images [N,3,S,S] in [-1,1] -> foreground probability [N,1,S,S].
+data::Predictor unet_predictor(std::shared_ptr<UNet> f);
+// argmax of E_x on the images (categorical codes): the clusterer of SPEC §6's NMI.
+data::Clusterer critic_clusterer(std::shared_ptr<Critic> d);
+data::Predictor load_segmenter(const std::string& run_dir, Device device = Device::CPU);
+data::Clusterer load_clusterer(const std::string& run_dir, Device device = Device::CPU);
+
+// n samples of the layered GAN, drawn in batches of `batch` (the generator normalizes with batch statistics, so
+// it always sees full batches); image = (1 − π)·x_b + π·x_f, unperturbed.
+struct Synthetic {
+  Layers layers;
+  Tensor image;
+};
+Synthetic synthesize(Generator& g, const ModelConfig& m, int64_t n, int batch, Rng& rng, Device device);
+
+// Sample i of a batch [N,C,H,W] (any device) as an HWC data::Image, and back: a batch from same-sized images.
+data::Image batch_image(const Tensor& batch, int64_t i);
+Tensor image_batch(const std::vector<data::Image>& images, Device device = Device::CPU);
+
+}  // namespace ls::models

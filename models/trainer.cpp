@@ -1,0 +1,480 @@
+// models/trainer.cpp — alternate training (models/trainer.h): data, the GAN and U-Net steps, logging, the collapse
+// monitor, grids, checkpoints, resume and the final evaluation against the baselines.
+#include "models/trainer.h"
+
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+
+#include "core/autograd.h"
+#include "core/checkpoint.h"
+#include "core/error.h"
+#include "core/ops.h"
+#include "core/optim.h"
+#include "core/perturb.h"
+#include "data/evaluate.h"
+#include "data/grid.h"
+#include "data/shapes.h"
+#include "models/losses.h"
+#include "models/run.h"
+
+namespace ls::models {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+data::Dataset load_training_set(const DataConfig& d) {
+  if (d.source == "shapes") {
+    data::ShapesOptions o;
+    o.n = d.shapes_n, o.size = d.size, o.seed = d.shapes_seed, o.kinds = d.shapes_kinds;
+    return data::make_shapes(o);  // masks come along; training reads only the images
+  }
+  data::DatasetOptions o;
+  o.layout = d.source, o.size = d.size, o.crop = d.crop, o.split = d.train_split;
+  o.masks = data::MaskPolicy::kNone;  // unsupervised: never a mask
+  return data::load_dataset(d.root, o);
+}
+
+std::optional<data::Dataset> load_eval_set(const DataConfig& d) {
+  if (d.eval_source == "none") return std::nullopt;
+  if (d.eval_source == "shapes") {
+    data::ShapesOptions o;
+    o.n = d.eval_n, o.size = d.size, o.seed = d.eval_seed, o.kinds = d.shapes_kinds;
+    return data::make_shapes(o);
+  }
+  data::DatasetOptions o;
+  o.layout = d.eval_source, o.size = d.size, o.stems_file = d.eval_stems, o.split = d.eval_split;
+  o.masks = data::MaskPolicy::kRequired;
+  return data::load_dataset(d.eval_root, o);
+}
+
+// Random brightness, contrast and saturation per image [ILS]: F must not rely on the generator's exact colours.
+Tensor colour_augment(const Tensor& x, Rng& rng) {
+  const int64_t n = x.size(0);
+  const Device d = x.device();
+  const Tensor brightness = Tensor::uniform({n, 1, 1, 1}, rng, -0.2f, 0.2f, d);
+  const Tensor contrast = Tensor::uniform({n, 1, 1, 1}, rng, 0.7f, 1.3f, d);
+  const Tensor saturation = Tensor::uniform({n, 1, 1, 1}, rng, 0.7f, 1.3f, d);
+  const Tensor m = mean(x, {1, 2, 3}, true);
+  const Tensor c = (x - m) * contrast + m + brightness;
+  const Tensor grey = mean(c, {1}, true);
+  return grey + (c - grey) * saturation;
+}
+
+std::string clock_text(double seconds) {
+  const int64_t s = int64_t(std::max(0.0, seconds));
+  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+                   : fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+// Loss averages over the steps since the last log line.
+struct Window {
+  std::map<std::string, double> sum;
+  int64_t steps = 0;
+  double seconds = 0;
+  void add(const std::map<std::string, double>& v, double dt) {
+    for (const auto& [k, x] : v) sum[k] += x;
+    ++steps, seconds += dt;
+  }
+};
+
+}  // namespace
+
+struct Trainer::State {
+  Config cfg;
+  TrainOptions opt;
+  Device dev;
+  Rng rng;
+  Networks nets;
+  std::unique_ptr<Adam> opt_g, opt_d, opt_f;
+  std::shared_ptr<const data::Dataset> train_set;
+  std::optional<data::Dataset> eval_set;
+  int64_t step = 0;
+  int64_t low_streak = 0, high_streak = 0;
+  // Timing for the ETA and the profile in metrics.json: seconds and counts of GAN and U-Net steps in this process.
+  double gan_seconds = 0, seg_seconds = 0;
+  int64_t gan_count = 0, seg_count = 0;
+  Window window;
+  std::ofstream log;
+  bool tty = false;
+
+  int64_t per_round() const { return cfg.train.gan_steps + cfg.train.seg_steps; }
+  int64_t total() const { return cfg.train.rounds * per_round(); }
+  std::string path(const std::string& name) const { return run_file(opt.run_dir, name); }
+
+  Tensor real_batch();
+  std::map<std::string, double> gan_step(int round, int64_t gan_done);
+  std::map<std::string, double> seg_step();
+  void monitor(double coverage);
+  void log_window(int round, const char* phase);
+  void progress(int round, const char* phase, int64_t local, int64_t len);
+  void save();
+  void resume();
+  void write_samples(int round);
+  std::optional<data::SegmentationScores> evaluate_round(int round);
+  nlohmann::json final_metrics(const std::optional<data::SegmentationScores>& unet);
+  void write_json(nlohmann::json j);
+};
+
+Tensor Trainer::State::real_batch() {
+  const int b = cfg.train.batch, s = cfg.data.size;
+  std::vector<float> u(size_t(2 * b)), host(size_t(b) * 3 * s * s);
+  rng.fill_uniform(u.data(), u.size());
+  for (int i = 0; i < b; ++i) {
+    const int64_t idx = std::min<int64_t>(int64_t(u[size_t(i)] * float(train_set->count())), train_set->count() - 1);
+    train_set->copy_image(idx, host.data() + size_t(i) * 3 * s * s, cfg.data.flip && u[size_t(b + i)] < 0.5f);
+  }
+  return Tensor::from_vector({b, 3, s, s}, host, dev);
+}
+
+// One D update then one G update on the same generated batch (as DCGAN: the D step sees it detached), so each
+// step runs the generator forward once. Returns the step's losses and mask coverage.
+std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_done) {
+  const ModelConfig& m = cfg.model;
+  const LossConfig& w = cfg.loss;
+  const int b = cfg.train.batch;
+  Generator& g = *nets.g;
+  Critic& d = *nets.d;
+
+  const Tensor z = Tensor::normal({b, m.z_dim}, rng, 0.f, 1.f, dev);
+  const Code c = sample_code(rng, b, m, dev);
+  const Layers l = g.generate(z, c.input);
+  const Tensor theta =
+      perturbation_theta(rng, b, cfg.perturb.translate, cfg.perturb.rotate_deg, cfg.perturb.scale_log2).to(dev);
+  const Composite fake = compose_perturbed(l.x_b, l.x_f, l.pi, theta);
+
+  // D step: D, E_x, E_π on real images and the detached composite; real and fake go through D as one batch.
+  const CriticOutput o = d.discriminate(concat({real_batch(), fake.image.detach()}, 0));
+  const Tensor adv_d =
+      hinge_d_loss(slice(o.d_logit, 0, 0, b), true) + hinge_d_loss(slice(o.d_logit, 0, b, 2 * b), false);
+  const Tensor mi_d = code_nll(slice(o.e_x, 0, b, 2 * b), c) + code_nll(d.encode_mask(l.pi.detach()), c);
+  const Tensor loss_d = adv_d + mi_d * w.gamma_mi;
+  opt_d->zero_grad();
+  loss_d.backward();
+  opt_d->step();
+
+  // G step: G_b, G_f through the frozen critic (and the frozen F from round 2 on).
+  const bool use_bg = round > 0 && w.gamma_bg > 0 && cfg.train.seg_steps > 0;
+  d.set_requires_grad(false);
+  if (use_bg) nets.f->set_requires_grad(false), nets.f->train(false);
+  const CriticOutput of = d.discriminate(fake.image);
+  const Tensor adv_g = hinge_g_loss(of.d_logit);
+  const Tensor mi_g = code_nll(of.e_x, c) + code_nll(d.encode_mask(l.pi), c);
+  const Tensor bin = binarization_loss(fake.mask);
+  const float gamma_b = w.b_warmup > 0 ? w.gamma_b * std::min(1.f, float(gan_done) / float(w.b_warmup)) : w.gamma_b;
+  Tensor loss_g = adv_g + mi_g * w.gamma_mi + bin * gamma_b;
+  Tensor bg;
+  if (use_bg) {
+    bg = background_loss(nets.f->forward(l.x_b));
+    loss_g = loss_g + bg * w.gamma_bg;
+  }
+  opt_g->zero_grad();
+  loss_g.backward();
+  opt_g->step();
+  d.set_requires_grad(true);
+  if (use_bg) nets.f->set_requires_grad(true), nets.f->train(true);
+
+  if (nets.g_ema) {
+    // Warm-up of the decay (as tf.train.ExponentialMovingAverage's num_updates): early EMA weights do not drag
+    // the random initialization along for thousands of steps.
+    const float decay = std::min(cfg.train.ema_decay, float(1 + gan_done) / float(10 + gan_done));
+    autograd::NoGradGuard no_grad;
+    ema_update(nets.g_ema->named_parameters(), g.named_parameters(), decay);
+  }
+
+  const std::vector<float> cov = mean(l.pi.detach(), {1, 2, 3}).to_vector();
+  double cm = 0, cv = 0;
+  for (float x : cov) cm += x;
+  cm /= double(cov.size());
+  for (float x : cov) cv += (x - cm) * (x - cm);
+  monitor(cm);
+  return {{"loss_d", loss_d.item()}, {"adv_d", adv_d.item()},
+          {"mi_d", mi_d.item()},     {"loss_g", loss_g.item()},
+          {"adv_g", adv_g.item()},   {"mi_g", mi_g.item()},
+          {"bin", bin.item()},       {"bg", bg.defined() ? bg.item() : 0.0},
+          {"coverage", cm},          {"coverage_std", std::sqrt(cv / double(cov.size()))}};
+}
+
+std::map<std::string, double> Trainer::State::seg_step() {
+  const Synthetic s = synthesize(nets.synthesizer(), cfg.model, cfg.train.seg_batch, cfg.train.seg_batch, rng, dev);
+  const Tensor x = cfg.train.colour_aug ? colour_augment(s.image, rng) : s.image;
+  const Tensor loss = segmentation_loss(nets.f->forward(x), s.layers.pi);
+  opt_f->zero_grad();
+  loss.backward();
+  opt_f->step();
+  return {{"loss_f", loss.item()}};
+}
+
+// Collapse monitor: a mean coverage outside [low, high] for `patience` G steps in a row is a warning (once per
+// stretch), in the log and on stderr.
+void Trainer::State::monitor(double coverage) {
+  const MonitorConfig& m = cfg.monitor;
+  low_streak = coverage < m.low ? low_streak + 1 : 0;
+  high_streak = coverage > m.high ? high_streak + 1 : 0;
+  if (low_streak != m.patience && high_streak != m.patience) return;
+  const std::string what = fmt::format(
+      "mask collapse: generated masks {} (mean coverage {:.3f}) for {} G steps in a row; see the collapse "
+      "monitor in docs/TRAINING.md (model.mask_bias, loss.b_warmup, loss.gamma_mi)",
+      low_streak ? "are all background" : "are all foreground", coverage, m.patience);
+  fmt::print(stderr, "{}warning: {}\n", tty ? "\n" : "", what);
+  write_json({{"step", step + 1}, {"warning", what}});
+}
+
+void Trainer::State::write_json(nlohmann::json j) {
+  log << j.dump() << '\n';
+  log.flush();
+}
+
+void Trainer::State::log_window(int round, const char* phase) {
+  if (window.steps == 0) return;
+  nlohmann::json j = {{"step", step}, {"round", round + 1}, {"phase", phase}};
+  for (const auto& [k, v] : window.sum) j[k] = v / double(window.steps);
+  j["it_s"] = double(window.steps) / std::max(window.seconds, 1e-9);
+  write_json(j);
+  window = Window{};
+}
+
+void Trainer::State::progress(int round, const char* phase, int64_t local, int64_t len) {
+  if (!opt.progress || (!tty && step % cfg.train.log_every != 0 && local != len)) return;
+  const double t_gan = gan_count ? gan_seconds / double(gan_count) : 0;
+  const double t_seg = seg_count ? seg_seconds / double(seg_count) : t_gan;  // a guess until F has run
+  int64_t gan_left = 0;
+  if (step < total()) {
+    const int64_t at = step % per_round(), rounds_after = cfg.train.rounds - 1 - step / per_round();
+    gan_left = std::max<int64_t>(cfg.train.gan_steps - at, 0) + rounds_after * cfg.train.gan_steps;
+  }
+  const int64_t seg_left = total() - step - gan_left;
+  const double eta = double(gan_left) * t_gan + double(seg_left) * t_seg;
+  const double last = phase[0] == 'g' ? t_gan : seg_count ? t_seg : 0;
+  std::string losses;
+  const auto show = [&](const char* key, const char* label) {
+    if (window.sum.count(key)) losses += fmt::format(" {} {:.3f}", label, window.sum[key] / double(window.steps));
+  };
+  show("loss_d", "D"), show("loss_g", "G"), show("mi_g", "mi"), show("bin", "bin"), show("bg", "bg");
+  show("coverage", "cov"), show("loss_f", "F");
+  fmt::print(stderr, "{}round {}/{} {} {}/{} (step {}/{}){} | {:.1f} it/s | ETA {}{}", tty ? "\r\033[K" : "", round + 1,
+             cfg.train.rounds, phase, local, len, step, total(), losses, last > 0 ? 1.0 / last : 0.0, clock_text(eta),
+             tty ? "" : "\n");
+}
+
+void Trainer::State::save() {
+  NamedTensors all = network_state(nets);
+  for (const auto& [prefix, o] :
+       {std::pair{"adam_g.", opt_g.get()}, {"adam_d.", opt_d.get()}, {"adam_f.", opt_f.get()}}) {
+    const NamedTensors t = with_prefix(prefix, o->state());
+    all.insert(all.end(), t.begin(), t.end());
+  }
+  save_checkpoint(path(kCheckpointFile), all,
+                  {{"config", to_toml(cfg)},
+                   {"step", std::to_string(step)},
+                   {"round", std::to_string(std::min<int64_t>(step / per_round(), cfg.train.rounds - 1) + 1)},
+                   {"rng_seed", std::to_string(rng.seed())},
+                   {"rng_offset", std::to_string(rng.offset())},
+                   {"monitor_low_streak", std::to_string(low_streak)},
+                   {"monitor_high_streak", std::to_string(high_streak)}});
+}
+
+void Trainer::State::resume() {
+  const std::string ckpt_path = path(kCheckpointFile);
+  LS_CHECK(fs::is_regular_file(ckpt_path), "--resume: {} does not exist; nothing to resume", ckpt_path);
+  const Checkpoint ck = load_checkpoint(ckpt_path);
+  const auto meta = [&](const char* key) {
+    const auto it = ck.metadata.find(key);
+    LS_CHECK(it != ck.metadata.end(), "{}: metadata '{}' missing (not a layerseg training checkpoint?)", ckpt_path,
+             key);
+    return it->second;
+  };
+  // The architecture must match exactly; other settings may change (e.g. a longer schedule), with a note.
+  Config saved = parse_config(meta("config"), ckpt_path + " (metadata)");
+  Config now = cfg;
+  const auto saved_keys = config_keys(saved), now_keys = config_keys(now);
+  std::string arch_diff;
+  const auto text = [](const ConfigKey& k) {
+    return std::visit([](auto* f) { return fmt::format("{}", *f); }, k.field);
+  };
+  for (size_t i = 0; i < saved_keys.size(); ++i) {
+    if (text(saved_keys[i]) == text(now_keys[i])) continue;
+    const std::string& name = saved_keys[i].name;
+    const std::string diff =
+        fmt::format("{} = {} (checkpoint) vs {} (now)", name, text(saved_keys[i]), text(now_keys[i]));
+    if (name.rfind("model.", 0) == 0 || name == "data.size" || name == "train.ema")
+      arch_diff += "\n  " + diff;
+    else
+      fmt::print(stderr, "resume: note: {}\n", diff);
+  }
+  LS_CHECK(arch_diff.empty(), "--resume: {} holds a different architecture:{}", ckpt_path, arch_diff);
+  load_into(ck, network_state(nets), ckpt_path);
+  opt_g->load_state(strip_prefix("adam_g.", ck.tensors));
+  opt_d->load_state(strip_prefix("adam_d.", ck.tensors));
+  opt_f->load_state(strip_prefix("adam_f.", ck.tensors));
+  step = std::stoll(meta("step"));
+  rng.set_state(std::stoull(meta("rng_seed")), std::stoull(meta("rng_offset")));
+  low_streak = std::stoll(meta("monitor_low_streak"));
+  high_streak = std::stoll(meta("monitor_high_streak"));
+
+  // The log keeps what the checkpoint covers; lines an interrupted process wrote after it are replayed.
+  std::ifstream in(path(kLogFile));
+  std::string line, kept;
+  while (std::getline(in, line))
+    if (!line.empty() && nlohmann::json::parse(line).value("step", int64_t(0)) <= step) kept += line + "\n";
+  in.close();
+  std::ofstream(path(kLogFile), std::ios::trunc) << kept;
+}
+
+// Fig. 5 of the paper: rows x_b, x_f·π, π, composite, from the synthesizing weights and a fixed noise.
+void Trainer::State::write_samples(int round) {
+  Rng grid_rng(cfg.train.seed ^ 0x5EEDu);
+  const Synthetic s = synthesize(nets.synthesizer(), cfg.model, cfg.train.grid_columns, cfg.train.batch, grid_rng, dev);
+  autograd::NoGradGuard no_grad;
+  data::PictureGrid grid;
+  grid.add_row(s.layers.x_b);
+  grid.add_row(add_scalar(mul(add_scalar(s.layers.x_f, 1.f), s.layers.pi), -1.f));  // black outside the mask
+  grid.add_row(s.layers.pi);
+  grid.add_row(s.image);
+  const std::string p = path(fmt::format("samples_round{}.png", round + 1));
+  grid.write(p);
+  write_json({{"step", step}, {"round", round + 1}, {"picture", p}});
+}
+
+// F on the evaluation set, its Fig. 6 grid (input, ground truth, prediction) and the scores in the log.
+std::optional<data::SegmentationScores> Trainer::State::evaluate_round(int round) {
+  if (!eval_set || cfg.train.seg_steps == 0) return std::nullopt;
+  const data::Predictor f = unet_predictor(nets.f);
+  data::Clusterer e_x;
+  if (cfg.model.c_kind == "categorical" && eval_set->has_labels()) e_x = critic_clusterer(nets.d);
+  data::SegmentationScores s = data::evaluate(*eval_set, f, 64, e_x);
+  s.predictor = "unet";
+
+  const int n = int(std::min<int64_t>(cfg.train.grid_columns, eval_set->count())), sz = cfg.data.size;
+  std::vector<float> img(size_t(n) * 3 * sz * sz), gt(size_t(n) * sz * sz);
+  for (int i = 0; i < n; ++i) {
+    eval_set->copy_image(i, img.data() + size_t(i) * 3 * sz * sz);
+    eval_set->copy_mask(i, gt.data() + size_t(i) * sz * sz);
+  }
+  const Tensor images = Tensor::from_vector({n, 3, sz, sz}, img);
+  std::vector<float> pred = f(images).to_vector();
+  for (float& p : pred) p = p > 0.5f ? 1.f : 0.f;
+  data::PictureGrid grid;
+  grid.add_row(images);
+  grid.add_row(Tensor::from_vector({n, 1, sz, sz}, gt));
+  grid.add_row(Tensor::from_vector({n, 1, sz, sz}, pred));
+  const std::string p = path(fmt::format("segmentation_round{}.png", round + 1));
+  grid.write(p);
+  write_json({{"step", step}, {"round", round + 1}, {"eval", s.to_json()}, {"picture", p}});
+  return s;
+}
+
+// metrics.json: the U-Net's scores (SPEC §8 keys) with the baselines beside them, the monitor and the profile.
+nlohmann::json Trainer::State::final_metrics(const std::optional<data::SegmentationScores>& unet) {
+  nlohmann::json j = unet ? unet->to_json() : nlohmann::json::object();
+  j["predictor"] = "unet";
+  j["run"] = opt.run_dir;
+  if (unet) {
+    const data::Image ellipse = data::ellipse_prior(cfg.data.size);
+    j["baselines"]["ellipse"] = data::evaluate(*eval_set, data::constant_predictor(ellipse)).to_json();
+    // The mean-mask prior comes from the training set's masks when it has them (shapes: generated, never used in
+    // training), else from the evaluation masks themselves (an optimistic prior, labelled as such).
+    const bool own = train_set->has_masks();
+    const data::Dataset& src = own ? *train_set : *eval_set;
+    std::vector<data::Image> masks;
+    for (int64_t i = 0; i < src.count(); ++i) masks.push_back(src.mask(i));
+    nlohmann::json mm = data::evaluate(*eval_set, data::constant_predictor(data::mean_mask_prior(masks))).to_json();
+    mm["prior_from"] = own ? "training masks" : "evaluation masks";
+    j["baselines"]["mean_mask"] = mm;
+  }
+  j["profile"] = {{"ms_per_gan_step", gan_count ? 1e3 * gan_seconds / double(gan_count) : 0.0},
+                  {"ms_per_seg_step", seg_count ? 1e3 * seg_seconds / double(seg_count) : 0.0}};
+  return j;
+}
+
+Trainer::Trainer(const Config& cfg, TrainOptions opt) : s_(std::make_unique<State>()) {
+  State& s = *s_;
+  s.cfg = cfg;
+  s.opt = std::move(opt);
+  s.dev = s.opt.device;
+  s.rng = Rng(cfg.train.seed);
+  s.tty = isatty(fileno(stderr));
+  LS_CHECK(!s.opt.run_dir.empty(), "train: no run directory given");
+  const bool has_ckpt = fs::exists(s.path(kCheckpointFile));
+  LS_CHECK(s.opt.resume || !has_ckpt,
+           "{} already holds a run (checkpoint.safetensors); pass --resume to continue it "
+           "or choose another --out",
+           s.opt.run_dir);
+  if (s.opt.resume) LS_CHECK(has_ckpt, "--resume: {} does not exist; nothing to resume", s.path(kCheckpointFile));
+  fs::create_directories(s.opt.run_dir);
+
+  s.train_set = std::make_shared<const data::Dataset>(load_training_set(cfg.data));
+  LS_CHECK(s.train_set->count() > 0, "train: the training set is empty");
+  s.eval_set = load_eval_set(cfg.data);
+  s.nets = build_networks(cfg, s.rng, s.dev);
+  const TrainConfig& t = cfg.train;
+  s.opt_g = std::make_unique<Adam>(s.nets.g->named_parameters(), AdamOptions{t.lr_g, t.beta1, t.beta2});
+  s.opt_d = std::make_unique<Adam>(s.nets.d->named_parameters(), AdamOptions{t.lr_d, t.beta1, t.beta2});
+  s.opt_f = std::make_unique<Adam>(s.nets.f->named_parameters(), AdamOptions{t.lr_f});
+  if (s.opt.resume) s.resume();
+  {
+    std::ofstream f(s.path(kConfigFile));
+    f << to_toml(cfg);
+    LS_CHECK(f.good(), "{}: cannot write", s.path(kConfigFile));
+  }
+  s.log.open(s.path(kLogFile), std::ios::app);
+  LS_CHECK(s.log.good(), "{}: cannot open for writing", s.path(kLogFile));
+}
+
+Trainer::~Trainer() = default;
+
+TrainResult Trainer::run() {
+  State& s = *s_;
+  const TrainConfig& t = s.cfg.train;
+  const auto start = Clock::now();
+  TrainResult r;
+  std::optional<data::SegmentationScores> last_eval;
+  while (s.step < s.total()) {
+    const int round = int(s.step / s.per_round());
+    const int64_t local = s.step % s.per_round();
+    const bool gan = local < t.gan_steps;
+    const auto t0 = Clock::now();
+    const auto losses = gan ? s.gan_step(round, round * t.gan_steps + local) : s.seg_step();
+    const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+    (gan ? s.gan_seconds : s.seg_seconds) += dt;
+    ++(gan ? s.gan_count : s.seg_count);
+    s.window.add(losses, dt);
+    ++s.step;
+
+    const char* phase = gan ? "gan" : "seg";
+    const int64_t phase_local = gan ? local + 1 : local + 1 - t.gan_steps;
+    const bool phase_end = gan ? phase_local == t.gan_steps : phase_local == t.seg_steps;
+    s.progress(round, phase, phase_local, gan ? t.gan_steps : t.seg_steps);
+    if (s.step % t.log_every == 0 || phase_end) s.log_window(round, phase);
+    if (gan && phase_end) s.write_samples(round);
+    if (local + 1 == s.per_round()) last_eval = s.evaluate_round(round);
+
+    const bool stop = s.step == s.opt.stop_after || (s.opt.interrupted && s.opt.interrupted());
+    if (s.step % t.checkpoint_every == 0 || s.step == s.total() || stop) s.save();
+    if (stop && s.step < s.total()) {
+      if (s.opt.progress) fmt::print(stderr, "\nstopped after step {}; continue with --resume\n", s.step);
+      r.step = s.step;
+      r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      return r;
+    }
+  }
+  if (s.opt.progress && s.tty) fmt::print(stderr, "\n");
+  r.finished = true;
+  r.step = s.step;
+  if (!last_eval) last_eval = s.evaluate_round(s.cfg.train.rounds - 1);  // resumed after the last round's eval
+  r.metrics = s.final_metrics(last_eval);
+  std::ofstream(s.path(kMetricsFile)) << r.metrics.dump(2) << '\n';
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return r;
+}
+
+}  // namespace ls::models

@@ -1,0 +1,100 @@
+// tests/test_config.cpp — the run configuration (models/config.h): the shipped configs parse, errors name the key
+// and list what is allowed, overrides apply, and the dumped TOML reads back to the same configuration.
+//   build/layerseg_tests --gtest_filter='Config*'
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/error.h"
+#include "models/config.h"
+
+namespace ls::models {
+namespace {
+
+// The message of the ls::Error that fn throws ("" when it does not throw).
+template <class Fn>
+std::string error_of(Fn fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, ShippedConfigsParse) {
+  for (const char* name : {"demo", "weizmann64", "tiny_test", "learning_test"}) {
+    const std::string path = std::string(LAYERSEG_SOURCE_DIR) + "/configs/" + name + ".toml";
+    EXPECT_NO_THROW(load_config(path)) << path;
+  }
+  const Config demo = load_config(std::string(LAYERSEG_SOURCE_DIR) + "/configs/demo.toml");
+  EXPECT_EQ(demo.data.source, "shapes");
+  EXPECT_EQ(demo.data.size, 32);
+  EXPECT_NE(demo.data.eval_seed, demo.data.shapes_seed);
+  const Config horse = load_config(std::string(LAYERSEG_SOURCE_DIR) + "/configs/weizmann64.toml");
+  EXPECT_EQ(horse.data.source, "folder");
+  EXPECT_EQ(horse.data.size, 64);
+}
+
+TEST(Config, UnknownKeyListsTheSectionsKeys) {
+  const std::string e = error_of([] { parse_config("[train]\ngan_step = 3\n", "t.toml"); });
+  EXPECT_NE(e.find("unknown key 'train.gan_step'"), std::string::npos) << e;
+  EXPECT_NE(e.find("gan_steps"), std::string::npos) << e;
+  EXPECT_NE(e.find("t.toml"), std::string::npos) << e;
+}
+
+TEST(Config, UnknownSectionListsTheSections) {
+  const std::string e = error_of([] { parse_config("[trian]\nseed = 3\n", "t.toml"); });
+  EXPECT_NE(e.find("unknown section [trian]"), std::string::npos) << e;
+  EXPECT_NE(e.find("train"), std::string::npos) << e;
+  EXPECT_NE(e.find("model"), std::string::npos) << e;
+}
+
+TEST(Config, InvalidValuesSayWhatIsAllowed) {
+  std::string e = error_of([] { parse_config("[model]\nc_kind = \"uniform\"\n", "t.toml"); });
+  EXPECT_NE(e.find("categorical, normal"), std::string::npos) << e;
+  e = error_of([] { parse_config("[train]\nbatch = 0\n", "t.toml"); });
+  EXPECT_NE(e.find("out of range [2, 4096]"), std::string::npos) << e;
+  e = error_of([] { parse_config("[train]\nbatch = \"big\"\n", "t.toml"); });
+  EXPECT_NE(e.find("train.batch must be an integer"), std::string::npos) << e;
+  e = error_of([] { parse_config("[train]\nema = 1\n", "t.toml"); });
+  EXPECT_NE(e.find("true or false"), std::string::npos) << e;
+  e = error_of([] { parse_config("[data]\nsize = 48\n", "t.toml"); });
+  EXPECT_NE(e.find("power of two"), std::string::npos) << e;
+  e = error_of([] { parse_config("[data]\nshapes_seed = 5\neval_seed = 5\n", "t.toml"); });
+  EXPECT_NE(e.find("eval_seed must differ"), std::string::npos) << e;
+  e = error_of([] { parse_config("[data]\nsource = \"folder\"\n", "t.toml"); });
+  EXPECT_NE(e.find("needs data.root"), std::string::npos) << e;
+  e = error_of([] { parse_config("[train\n", "t.toml"); });
+  EXPECT_NE(e.find("TOML error at line 1"), std::string::npos) << e;
+}
+
+TEST(Config, OverridesApplyAndAreChecked) {
+  const Config c = parse_config("[train]\nbatch = 16\n", "t.toml",
+                                {"train.batch=8", "loss.gamma_mi=0", "data.source=folder", "data.root=/x",
+                                 "model.c_kind=\"normal\"", "train.ema=false"});
+  EXPECT_EQ(c.train.batch, 8);
+  EXPECT_EQ(c.loss.gamma_mi, 0.f);  // an integer is accepted for a float key
+  EXPECT_EQ(c.data.source, "folder");
+  EXPECT_EQ(c.model.c_kind, "normal");
+  EXPECT_FALSE(c.train.ema);
+  std::string e = error_of([] { parse_config("", "t.toml", {"train.bacth=8"}); });
+  EXPECT_NE(e.find("unknown key 'train.bacth'"), std::string::npos) << e;
+  e = error_of([] { parse_config("", "t.toml", {"train.batch"}); });
+  EXPECT_NE(e.find("section.key=value"), std::string::npos) << e;
+  e = error_of([] { parse_config("", "t.toml", {"train.batch=eight"}); });
+  EXPECT_NE(e.find("cannot parse value 'eight'"), std::string::npos) << e;
+}
+
+TEST(Config, DumpReadsBackIdentically) {
+  Config c = parse_config("", "defaults", {"train.lr_g=3e-4", "data.root=a \"quoted\" path", "model.mask_bias=-1"});
+  const std::string text = to_toml(c);
+  const Config back = parse_config(text, "dump");
+  EXPECT_EQ(to_toml(back), text);
+  EXPECT_EQ(back.train.lr_g, 3e-4f);
+  EXPECT_EQ(back.data.root, "a \"quoted\" path");
+  EXPECT_EQ(back.model.mask_bias, -1.f);
+}
+
+}  // namespace
+}  // namespace ls::models

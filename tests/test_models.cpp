@@ -1,0 +1,102 @@
+// tests/test_models.cpp — the networks and losses of models/: output shapes at 32 and 64, the initial mask coverage
+// the config asks for, gradients through a frozen critic and a frozen U-Net, and the code NLL for both prior kinds.
+//   build/layerseg_tests --gtest_filter='Models*'
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/autograd.h"
+#include "core/ops.h"
+#include "models/gan.h"
+#include "models/losses.h"
+#include "models/unet.h"
+
+namespace ls::models {
+namespace {
+
+ModelConfig small_model() {
+  ModelConfig m;
+  m.z_dim = 8, m.c_dim = 3, m.embed_dim = 8, m.g_width = 32, m.d_width = 8, m.e_pi_width = 4, m.unet_width = 4;
+  return m;
+}
+
+TEST(Models, LiteShapesAtBothResolutions) {
+  for (int size : {32, 64}) {
+    Rng rng(1);
+    const ModelConfig m = small_model();
+    auto g = make_generator(m, size, rng);
+    auto d = make_critic(m, size, rng);
+    const int n = 3;
+    const Layers l = g->generate(Tensor::normal({n, m.z_dim}, rng), sample_code(rng, n, m, Device::CPU).input);
+    EXPECT_EQ(l.x_b.shape(), (Shape{n, 3, size, size}));
+    EXPECT_EQ(l.x_f.shape(), (Shape{n, 3, size, size}));
+    EXPECT_EQ(l.pi.shape(), (Shape{n, 1, size, size}));
+    const CriticOutput o = d->discriminate(l.x_b);
+    EXPECT_EQ(o.d_logit.shape(), (Shape{n, 1}));
+    EXPECT_EQ(o.e_x.shape(), (Shape{n, m.c_dim}));
+    EXPECT_EQ(d->encode_mask(l.pi).shape(), (Shape{n, m.c_dim}));
+    UNet f(m.unet_width, size, rng);
+    EXPECT_EQ(f.forward(l.x_b).shape(), (Shape{n, 1, size, size}));
+  }
+}
+
+TEST(Models, MaskBiasSetsTheInitialCoverage) {
+  for (float bias : {-2.f, 0.f}) {
+    Rng rng(2);
+    ModelConfig m = small_model();
+    m.mask_bias = bias;
+    auto g = make_generator(m, 32, rng);
+    autograd::NoGradGuard no_grad;
+    const Layers l = g->generate(Tensor::normal({16, m.z_dim}, rng), sample_code(rng, 16, m, Device::CPU).input);
+    const float coverage = mean(l.pi).item();
+    EXPECT_NEAR(coverage, 1.f / (1.f + std::exp(-bias)), 0.1f) << "bias " << bias;
+  }
+}
+
+TEST(Models, FrozenCriticAndUNetPassGradientsToTheGenerator) {
+  Rng rng(3);
+  const ModelConfig m = small_model();
+  auto g = make_generator(m, 32, rng);
+  auto d = make_critic(m, 32, rng);
+  UNet f(m.unet_width, 32, rng);
+  d->set_requires_grad(false);
+  f.set_requires_grad(false);
+  f.train(false);
+  const Code c = sample_code(rng, 4, m, Device::CPU);
+  const Layers l = g->generate(Tensor::normal({4, m.z_dim}, rng), c.input);
+  const Tensor loss = hinge_g_loss(d->discriminate(l.x_f).d_logit) + code_nll(d->encode_mask(l.pi), c) +
+                      background_loss(f.forward(l.x_b));
+  loss.backward();
+  for (const auto& [name, p] : g->named_parameters()) EXPECT_TRUE(p.grad().defined()) << "generator " << name;
+  for (const auto& [name, p] : d->named_parameters()) EXPECT_FALSE(p.grad().defined()) << "critic " << name;
+  for (const auto& [name, p] : f.named_parameters()) EXPECT_FALSE(p.grad().defined()) << "unet " << name;
+}
+
+TEST(Models, CodeSamplingAndNll) {
+  Rng rng(4);
+  ModelConfig m = small_model();
+  const Code cat = sample_code(rng, 5, m, Device::CPU);
+  const std::vector<float> onehot = cat.input.to_vector(), labels = cat.labels.to_vector();
+  for (int i = 0; i < 5; ++i)
+    for (int k = 0; k < m.c_dim; ++k)
+      EXPECT_EQ(onehot[size_t(i * m.c_dim + k)], k == int(labels[size_t(i)]) ? 1.f : 0.f);
+  // Logits that put all mass on the sampled class: NLL near 0.
+  EXPECT_LT(code_nll(cat.input * 50.f, cat).item(), 1e-6f);
+
+  m.c_kind = "normal";
+  const Code nor = sample_code(rng, 5, m, Device::CPU);
+  EXPECT_FALSE(nor.labels.defined());
+  const std::vector<float> c = nor.input.to_vector();
+  double expected = 0;
+  for (float v : c) expected += 0.5 * v * v;
+  EXPECT_NEAR(code_nll(Tensor::zeros({5, m.c_dim}), nor).item(), expected / 5, 1e-4);
+}
+
+TEST(Models, BackgroundLossIsMinusLogOneMinusF) {
+  const Tensor logits = Tensor::from_vector({1, 1, 1, 2}, {0.f, 2.f});
+  const double expected = 0.5 * (std::log(2.0) + std::log(1.0 + std::exp(2.0)));  // −log(1 − σ(x)) = softplus(x)
+  EXPECT_NEAR(background_loss(logits).item(), expected, 1e-5);
+}
+
+}  // namespace
+}  // namespace ls::models
