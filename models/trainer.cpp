@@ -20,6 +20,7 @@
 #include "core/ops.h"
 #include "core/optim.h"
 #include "core/perturb.h"
+#include "core/trace.h"
 #include "data/evaluate.h"
 #include "data/grid.h"
 #include "data/shapes.h"
@@ -139,6 +140,7 @@ Tensor Trainer::State::real_batch() {
 // One D update then one G update on the same generated batch (as DCGAN: the D step sees it detached), so each
 // step runs the generator forward once. Returns the step's losses and mask coverage.
 std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_done) {
+  LS_TRACE_RANGE("gan_step");
   const ModelConfig& m = cfg.model;
   const LossConfig& w = cfg.loss;
   const int b = cfg.train.batch;
@@ -205,6 +207,7 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
 }
 
 std::map<std::string, double> Trainer::State::seg_step() {
+  LS_TRACE_RANGE("seg_step");
   const Synthetic s = synthesize(nets.synthesizer(), cfg.model, cfg.train.seg_batch, cfg.train.seg_batch, rng, dev);
   const Tensor x = cfg.train.colour_aug ? colour_augment(s.image, rng) : s.image;
   const Tensor loss = segmentation_loss(nets.f->forward(x), s.layers.pi);
@@ -267,6 +270,7 @@ void Trainer::State::progress(int round, const char* phase, int64_t local, int64
 }
 
 void Trainer::State::save() {
+  LS_TRACE_RANGE("checkpoint");
   NamedTensors all = network_state(nets);
   for (const auto& [prefix, o] :
        {std::pair{"adam_g.", opt_g.get()}, {"adam_d.", opt_d.get()}, {"adam_f.", opt_f.get()}}) {
@@ -332,6 +336,7 @@ void Trainer::State::resume() {
 
 // Fig. 5 of the paper: rows x_b, x_f·π, π, composite, from the synthesizing weights and a fixed noise.
 void Trainer::State::write_samples(int round) {
+  LS_TRACE_RANGE("samples");
   Rng grid_rng(cfg.train.seed ^ 0x5EEDu);
   const Synthetic s = synthesize(nets.synthesizer(), cfg.model, cfg.train.grid_columns, cfg.train.batch, grid_rng, dev);
   autograd::NoGradGuard no_grad;
@@ -347,6 +352,7 @@ void Trainer::State::write_samples(int round) {
 
 // F on the evaluation set, its Fig. 6 grid (input, ground truth, prediction) and the scores in the log.
 std::optional<data::SegmentationScores> Trainer::State::evaluate_round(int round) {
+  LS_TRACE_RANGE("evaluate");
   if (!eval_set || cfg.train.seg_steps == 0) return std::nullopt;
   const data::Predictor f = unet_predictor(nets.f);
   data::Clusterer e_x;
