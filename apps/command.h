@@ -2,7 +2,6 @@
 // with LS_COMMAND(name, description, setup), where setup(CLI::App&) adds the options and the callback.
 #pragma once
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <string>
 #include <vector>

@@ -18,7 +18,8 @@ Device parse_device(const char* name) {
   const std::string s(name);
   if (s == "cpu") return Device::CPU;
   if (s == "cuda") {
-    LS_CHECK(cuda_built(), "--device cuda: this binary was built without the CUDA backend (LAYERSEG_CUDA=OFF or no toolkit)");
+    LS_CHECK(cuda_built(),
+             "--device cuda: this binary was built without the CUDA backend (LAYERSEG_CUDA=OFF or no toolkit)");
     LS_CHECK(cuda_available(), "--device cuda: no CUDA device is present");
     return Device::CUDA;
   }

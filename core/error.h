@@ -21,7 +21,7 @@ struct Error : std::runtime_error {
 }  // namespace ls
 
 #define LS_FAIL(...) ::ls::fail_at(__FILE__, __LINE__, fmt::format(__VA_ARGS__))
-#define LS_CHECK(cond, ...)        \
-  do {                             \
+#define LS_CHECK(cond, ...)            \
+  do {                                 \
     if (!(cond)) LS_FAIL(__VA_ARGS__); \
   } while (0)

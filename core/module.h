@@ -28,7 +28,7 @@ class Module {
   void zero_grad();
   void train(bool on = true);  // batch-norm uses batch stats and spectral norm iterates only in training mode
   bool is_training() const { return training_; }
-  void to(Device d);           // moves parameters and buffers in place (do this before building an optimizer)
+  void to(Device d);  // moves parameters and buffers in place (do this before building an optimizer)
   int64_t parameter_count() const;
 
  protected:

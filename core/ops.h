@@ -11,16 +11,41 @@
 
 namespace ls {
 
-#define LAYERSEG_OPS(X)                                                                                         \
-  X(Conv2d, "conv2d") X(ConvTranspose2d, "conv_transpose2d") X(Linear, "linear") X(BatchNorm2d, "batch_norm2d") \
-  X(SpectralNormalize, "spectral_normalize") X(Relu, "relu") X(LeakyRelu, "leaky_relu") X(Tanh, "tanh")       \
-  X(Sigmoid, "sigmoid") X(Softplus, "softplus") X(Add, "add") X(Sub, "sub") X(Mul, "mul") X(Div, "div")        \
-  X(AddScalar, "add_scalar") X(MulScalar, "mul_scalar") X(Sum, "sum") X(Mean, "mean") X(Reshape, "reshape")   \
-  X(Concat, "concat") X(Slice, "slice") X(UpsampleNearest2x, "upsample_nearest2x")                             \
-  X(UpsampleBilinear2x, "upsample_bilinear2x") X(AvgPool2, "avg_pool2") X(MaxPool2, "max_pool2")               \
-  X(ComposePerturbed, "compose_perturbed") X(HingeD, "hinge_d_loss") X(HingeG, "hinge_g_loss")                 \
-  X(SoftmaxCrossEntropy, "softmax_cross_entropy") X(BceWithLogits, "bce_with_logits")                          \
-  X(Binarization, "binarization_loss") X(HalfSquaredDistance, "half_squared_distance")
+// clang-format off
+#define LAYERSEG_OPS(X)                            \
+  X(Conv2d, "conv2d")                              \
+  X(ConvTranspose2d, "conv_transpose2d")           \
+  X(Linear, "linear")                              \
+  X(BatchNorm2d, "batch_norm2d")                   \
+  X(SpectralNormalize, "spectral_normalize")       \
+  X(Relu, "relu")                                  \
+  X(LeakyRelu, "leaky_relu")                       \
+  X(Tanh, "tanh")                                  \
+  X(Sigmoid, "sigmoid")                            \
+  X(Softplus, "softplus")                          \
+  X(Add, "add")                                    \
+  X(Sub, "sub")                                    \
+  X(Mul, "mul")                                    \
+  X(Div, "div")                                    \
+  X(AddScalar, "add_scalar")                       \
+  X(MulScalar, "mul_scalar")                       \
+  X(Sum, "sum")                                    \
+  X(Mean, "mean")                                  \
+  X(Reshape, "reshape")                            \
+  X(Concat, "concat")                              \
+  X(Slice, "slice")                                \
+  X(UpsampleNearest2x, "upsample_nearest2x")       \
+  X(UpsampleBilinear2x, "upsample_bilinear2x")     \
+  X(AvgPool2, "avg_pool2")                         \
+  X(MaxPool2, "max_pool2")                         \
+  X(ComposePerturbed, "compose_perturbed")         \
+  X(HingeD, "hinge_d_loss")                        \
+  X(HingeG, "hinge_g_loss")                        \
+  X(SoftmaxCrossEntropy, "softmax_cross_entropy")  \
+  X(BceWithLogits, "bce_with_logits")              \
+  X(Binarization, "binarization_loss")             \
+  X(HalfSquaredDistance, "half_squared_distance")
+// clang-format on
 
 enum class OpKind {
 #define LS_OP_ENUM(kind, name) kind,
@@ -40,8 +65,8 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int s
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
 // Training: normalise with the batch's biased variance, update running stats in place with the unbiased variance
 // (running = (1 − momentum)·running + momentum·batch). Eval: normalise with the running stats.
-Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                    Tensor& running_var, bool training, float momentum = 0.1f, float eps = 1e-5f);
+Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean, Tensor& running_var,
+                    bool training, float momentum = 0.1f, float eps = 1e-5f);
 // W / σ(W), σ = uᵀ W v from power iteration on W viewed as [rows, rest]. When `update` is set, runs n_iter
 // power-iteration steps first and writes the new u back into the buffer (as PyTorch's spectral_norm in training).
 // The gradient treats u, v as constants (as PyTorch does).

@@ -59,7 +59,7 @@ class Tensor {
   Tensor clone() const;       // a fresh copy on the same device, no autograd history
   void move_to(Device d);     // in place: every handle sharing this tensor sees the new device (modules' to())
   std::vector<float> to_vector() const;
-  float item() const;  // the value of a one-element tensor
+  float item() const;                 // the value of a one-element tensor
   void copy_from(const Tensor& src);  // same shape; any devices; no autograd
   void fill_zero();
 
@@ -68,7 +68,7 @@ class Tensor {
   Tensor& set_requires_grad(bool on);
   Tensor grad() const;  // undefined until a backward reaches this leaf
   void set_grad(const Tensor& g);
-  void zero_grad();  // drops the gradient
+  void zero_grad();       // drops the gradient
   Tensor detach() const;  // same storage, no history, requires_grad false
   void backward() const;  // from a one-element tensor; accumulates into leaves' grad
   const std::shared_ptr<Node>& grad_fn() const;

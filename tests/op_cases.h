@@ -13,7 +13,7 @@
 namespace ls::test {
 
 struct OpCase {
-  std::string name;                // unique, e.g. "conv2d/stride2_pad1_odd"
+  std::string name;                 // unique, e.g. "conv2d/stride2_pad1_odd"
   std::vector<Shape> input_shapes;  // inputs drawn uniform in [lo, hi] unless `make_inputs` is set
   // Runs the op on inputs (already on the device under test); returns every output to be compared.
   std::function<TensorList(const TensorList& inputs)> run;

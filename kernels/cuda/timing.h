@@ -1,5 +1,6 @@
-// kernels/cuda/timing.h — what `layerseg bench --device cuda` (apps/cmd_bench_cuda.cpp) measures with: CUDA-event timing of
-// work enqueued on the compute stream, the device's copy bandwidth measured the same way, and a device summary.
+// kernels/cuda/timing.h — what `layerseg bench --device cuda` (apps/cmd_bench_cuda.cpp) measures with: CUDA-event
+// timing of work enqueued on the compute stream, the device's copy bandwidth measured the same way, and a device
+// summary.
 #pragma once
 #include <functional>
 #include <string>
