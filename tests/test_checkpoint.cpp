@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/optim.h"
 #include "core/rng.h"
+#include "tests/error_message.h"
 
 namespace ls {
 namespace {
@@ -226,15 +227,6 @@ TEST_F(CheckpointTest, LoadIntoCopiesByName) {
   EXPECT_EQ(b.stat.to_vector(), a.stat.to_vector());
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
 TEST_F(CheckpointTest, LoadIntoNamesMissingTensorsAndShapeMismatches) {
   Rng rng(1);
   Pair a(rng);
@@ -243,11 +235,11 @@ TEST_F(CheckpointTest, LoadIntoNamesMissingTensorsAndShapeMismatches) {
   const Checkpoint ck = load_checkpoint(p);
   const std::vector<float> before = a.weight.to_vector();
 
-  const std::string missing = error_of([&] { load_into(ck, {{"stat", a.stat}}, p); });
+  const std::string missing = test::error_message([&] { load_into(ck, {{"stat", a.stat}}, p); });
   EXPECT_NE(missing.find(p), std::string::npos) << missing;
   EXPECT_NE(missing.find("missing tensor 'stat'"), std::string::npos) << missing;
 
-  const std::string shape = error_of([&] { load_into(ck, {{"weight", a.weight}}, p); });
+  const std::string shape = test::error_message([&] { load_into(ck, {{"weight", a.weight}}, p); });
   for (const char* part : {p.c_str(), "'weight'", "[3, 2]", "[2, 3]"})
     EXPECT_NE(shape.find(part), std::string::npos) << part << " not in: " << shape;
   EXPECT_EQ(a.weight.to_vector(), before);  // nothing copied
@@ -258,7 +250,7 @@ TEST_F(CheckpointTest, FailedSaveLeavesNothing) {
   // The target is a non-empty directory: the temp file is written, then the rename fails.
   fs::create_directory(path("taken.safetensors"));
   write_bytes(path("taken.safetensors") + "/keep", "x");
-  const std::string err = error_of([&] { save_checkpoint(path("taken.safetensors"), ts, {}); });
+  const std::string err = test::error_message([&] { save_checkpoint(path("taken.safetensors"), ts, {}); });
   EXPECT_NE(err.find(path("taken.safetensors")), std::string::npos) << err;
   EXPECT_TRUE(fs::is_directory(path("taken.safetensors")));
   // The parent directory does not exist: nothing can be created.

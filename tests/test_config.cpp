@@ -7,20 +7,10 @@
 
 #include "core/error.h"
 #include "models/config.h"
+#include "tests/error_message.h"
 
 namespace ls::models {
 namespace {
-
-// The message of the ls::Error that fn throws ("" when it does not throw).
-template <class Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(Config, ShippedConfigsParse) {
   for (const char* name : {"demo", "weizmann64", "tiny_test", "learning_test"}) {
@@ -37,35 +27,35 @@ TEST(Config, ShippedConfigsParse) {
 }
 
 TEST(Config, UnknownKeyListsTheSectionsKeys) {
-  const std::string e = error_of([] { parse_config("[train]\ngan_step = 3\n", "t.toml"); });
+  const std::string e = test::error_message([] { parse_config("[train]\ngan_step = 3\n", "t.toml"); });
   EXPECT_NE(e.find("unknown key 'train.gan_step'"), std::string::npos) << e;
   EXPECT_NE(e.find("gan_steps"), std::string::npos) << e;
   EXPECT_NE(e.find("t.toml"), std::string::npos) << e;
 }
 
 TEST(Config, UnknownSectionListsTheSections) {
-  const std::string e = error_of([] { parse_config("[trian]\nseed = 3\n", "t.toml"); });
+  const std::string e = test::error_message([] { parse_config("[trian]\nseed = 3\n", "t.toml"); });
   EXPECT_NE(e.find("unknown section [trian]"), std::string::npos) << e;
   EXPECT_NE(e.find("train"), std::string::npos) << e;
   EXPECT_NE(e.find("model"), std::string::npos) << e;
 }
 
 TEST(Config, InvalidValuesSayWhatIsAllowed) {
-  std::string e = error_of([] { parse_config("[model]\nc_kind = \"uniform\"\n", "t.toml"); });
+  std::string e = test::error_message([] { parse_config("[model]\nc_kind = \"uniform\"\n", "t.toml"); });
   EXPECT_NE(e.find("categorical, normal"), std::string::npos) << e;
-  e = error_of([] { parse_config("[train]\nbatch = 0\n", "t.toml"); });
+  e = test::error_message([] { parse_config("[train]\nbatch = 0\n", "t.toml"); });
   EXPECT_NE(e.find("out of range [2, 4096]"), std::string::npos) << e;
-  e = error_of([] { parse_config("[train]\nbatch = \"big\"\n", "t.toml"); });
+  e = test::error_message([] { parse_config("[train]\nbatch = \"big\"\n", "t.toml"); });
   EXPECT_NE(e.find("train.batch must be an integer"), std::string::npos) << e;
-  e = error_of([] { parse_config("[train]\nema = 1\n", "t.toml"); });
+  e = test::error_message([] { parse_config("[train]\nema = 1\n", "t.toml"); });
   EXPECT_NE(e.find("true or false"), std::string::npos) << e;
-  e = error_of([] { parse_config("[data]\nsize = 48\n", "t.toml"); });
+  e = test::error_message([] { parse_config("[data]\nsize = 48\n", "t.toml"); });
   EXPECT_NE(e.find("power of two"), std::string::npos) << e;
-  e = error_of([] { parse_config("[data]\nshapes_seed = 5\neval_seed = 5\n", "t.toml"); });
+  e = test::error_message([] { parse_config("[data]\nshapes_seed = 5\neval_seed = 5\n", "t.toml"); });
   EXPECT_NE(e.find("eval_seed must differ"), std::string::npos) << e;
-  e = error_of([] { parse_config("[data]\nsource = \"folder\"\n", "t.toml"); });
+  e = test::error_message([] { parse_config("[data]\nsource = \"folder\"\n", "t.toml"); });
   EXPECT_NE(e.find("needs data.root"), std::string::npos) << e;
-  e = error_of([] { parse_config("[train\n", "t.toml"); });
+  e = test::error_message([] { parse_config("[train\n", "t.toml"); });
   EXPECT_NE(e.find("TOML error at line 1"), std::string::npos) << e;
 }
 
@@ -78,11 +68,11 @@ TEST(Config, OverridesApplyAndAreChecked) {
   EXPECT_EQ(c.data.source, "folder");
   EXPECT_EQ(c.model.c_kind, "normal");
   EXPECT_FALSE(c.train.ema);
-  std::string e = error_of([] { parse_config("", "t.toml", {"train.bacth=8"}); });
+  std::string e = test::error_message([] { parse_config("", "t.toml", {"train.bacth=8"}); });
   EXPECT_NE(e.find("unknown key 'train.bacth'"), std::string::npos) << e;
-  e = error_of([] { parse_config("", "t.toml", {"train.batch"}); });
+  e = test::error_message([] { parse_config("", "t.toml", {"train.batch"}); });
   EXPECT_NE(e.find("section.key=value"), std::string::npos) << e;
-  e = error_of([] { parse_config("", "t.toml", {"train.batch=eight"}); });
+  e = test::error_message([] { parse_config("", "t.toml", {"train.batch=eight"}); });
   EXPECT_NE(e.find("cannot parse value 'eight'"), std::string::npos) << e;
 }
 

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "models/run.h"
 #include "models/trainer.h"
+#include "tests/error_message.h"
 
 namespace ls::models {
 namespace {
@@ -51,16 +52,6 @@ std::map<int64_t, nlohmann::json> step_losses(const std::string& dir) {
   return out;
 }
 
-template <class Fn>
-std::string error_of(Fn fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 TEST(TrainResume, InterruptedTwiceMatchesAnUninterruptedRunBitForBit) {
   // 2 rounds of {6 GAN, 4 U-Net} steps; stops in round 1's U-Net phase (step 8) and in round 2's GAN phase
   // (step 13, where L_bg through the frozen U-Net and the EMA are active).
@@ -86,19 +77,19 @@ TEST(TrainResume, InterruptedTwiceMatchesAnUninterruptedRunBitForBit) {
 TEST(TrainErrors, ResumeAndRunDirectoryMistakesAreClear) {
   const std::string dir = fresh_dir("errors");
   const Config cfg = tiny({"train.rounds=1", "train.gan_steps=2", "train.seg_steps=1"});
-  std::string e = error_of([&] { train(cfg, dir, true); });
+  std::string e = test::error_message([&] { train(cfg, dir, true); });
   EXPECT_NE(e.find("nothing to resume"), std::string::npos) << e;
 
   ASSERT_TRUE(train(cfg, dir).finished);
-  e = error_of([&] { train(cfg, dir); });
+  e = test::error_message([&] { train(cfg, dir); });
   EXPECT_NE(e.find("already holds a run"), std::string::npos) << e;
   EXPECT_NE(e.find("--resume"), std::string::npos) << e;
 
-  e = error_of([&] { train(tiny({"train.rounds=1", "model.g_width=64"}), dir, true); });
+  e = test::error_message([&] { train(tiny({"train.rounds=1", "model.g_width=64"}), dir, true); });
   EXPECT_NE(e.find("different architecture"), std::string::npos) << e;
   EXPECT_NE(e.find("model.g_width = 32 (checkpoint) vs 64 (now)"), std::string::npos) << e;
 
-  e = error_of([&] { load_run(dir + "_missing"); });
+  e = test::error_message([&] { load_run(dir + "_missing"); });
   EXPECT_NE(e.find("does not exist"), std::string::npos) << e;
 
   // A run directory whose config describes another architecture than its checkpoint.
@@ -107,7 +98,7 @@ TEST(TrainErrors, ResumeAndRunDirectoryMistakesAreClear) {
     std::ofstream f(run_file(dir, kConfigFile));
     f << to_toml(tiny({"model.unet_width=16"}));
   }
-  e = error_of([&] { load_run(dir); });
+  e = test::error_message([&] { load_run(dir); });
   EXPECT_NE(e.find("does not match the architecture"), std::string::npos) << e;
   EXPECT_NE(e.find("f.down0"), std::string::npos) << e;
   fs::remove_all(dir);
