@@ -117,7 +117,24 @@ TEST(TrainApps, SegmenterAndClustererLoadFromARun) {
   const std::vector<int> ids = e(images);
   ASSERT_EQ(ids.size(), 3u);
   for (int id : ids) EXPECT_TRUE(id >= 0 && id < cfg.model.c_dim);
+
+  // The same run through `layerseg eval --run`: the size defaults to the run's, and a labelled dataset adds NMI.
+  const std::string shapes = dir + "_shapes", out = dir + "_eval.json", bin = LAYERSEG_BINARY;
+  ASSERT_EQ(
+      std::system((bin + " data shapes --n 6 --size 24 --kinds 3 --seed 5 --out " + shapes + " > /dev/null").c_str()),
+      0);
+  ASSERT_EQ(std::system((bin + " eval --run " + dir + " --data " + shapes + " --out " + out + " > /dev/null").c_str()),
+            0);
+  std::ifstream metrics_file(out);
+  const nlohmann::json m = nlohmann::json::parse(metrics_file);
+  EXPECT_EQ(m["n_images"], 6);
+  EXPECT_EQ(m["size"], cfg.data.size);
+  EXPECT_EQ(m["predictor"], "unet:" + dir);
+  EXPECT_TRUE(m.contains("nmi") && m["nmi"].get<double>() >= 0.0 && m["nmi"].get<double>() <= 1.0) << m.dump();
+  EXPECT_NE(std::system((bin + " eval --run " + dir + "_missing --data " + shapes + " 2> /dev/null").c_str()), 0);
   fs::remove_all(dir);
+  fs::remove_all(shapes);
+  fs::remove(out);
 }
 
 TEST(TrainLearning, UNetBeatsTheEllipsePriorOnHeldOutShapes) {
