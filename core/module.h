@@ -49,6 +49,20 @@ class Module {
   bool training_ = true;
 };
 
+// Eval mode for a scope (batch-norm on running statistics, spectral norm without power iterations); the previous
+// mode comes back when the scope ends, also when it throws.
+class EvalModeGuard {
+ public:
+  explicit EvalModeGuard(Module& m) : module_(m), was_training_(m.is_training()) { m.train(false); }
+  ~EvalModeGuard() { module_.train(was_training_); }
+  EvalModeGuard(const EvalModeGuard&) = delete;
+  EvalModeGuard& operator=(const EvalModeGuard&) = delete;
+
+ private:
+  Module& module_;
+  bool was_training_;
+};
+
 // Initializers, in place, from the engine's Philox RNG (deterministic for a seed).
 namespace init {
 void normal(Tensor& t, Rng& rng, float std);

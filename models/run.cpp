@@ -73,12 +73,9 @@ LoadedRun load_run(const std::string& run_dir, Device device) {
 data::Predictor unet_predictor(std::shared_ptr<UNet> f) {
   return [f](const Tensor& images) {
     autograd::NoGradGuard no_grad;
-    const bool was_training = f->is_training();
-    f->train(false);
+    const EvalModeGuard eval(*f);
     const Device d = f->parameters().front().device();
-    Tensor p = sigmoid(f->forward(images.to(d)));
-    f->train(was_training);
-    return p;
+    return sigmoid(f->forward(images.to(d)));
   };
 }
 
@@ -86,10 +83,11 @@ data::Clusterer critic_clusterer(std::shared_ptr<Critic> d) {
   return [d](const Tensor& images) {
     autograd::NoGradGuard no_grad;
     // Eval mode keeps the spectral-norm vectors as trained: clustering must not change the critic.
-    const bool was_training = d->is_training();
-    d->train(false);
-    const Tensor logits = d->discriminate(images.to(d->parameters().front().device())).e_x;
-    d->train(was_training);
+    Tensor logits;
+    {
+      const EvalModeGuard eval(*d);
+      logits = d->discriminate(images.to(d->parameters().front().device())).e_x;
+    }
     const std::vector<float> v = logits.to_vector();
     const int64_t n = logits.size(0), k = logits.size(1);
     std::vector<int> ids(size_t(n), 0);

@@ -3,7 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
 
 namespace ls::test {
 
@@ -17,6 +20,19 @@ TensorList make_case_inputs(const OpCase& c, Rng& rng) {
   TensorList xs;
   for (const Shape& s : c.input_shapes) xs.push_back(Tensor::uniform(s, rng, c.lo, c.hi));
   return xs;
+}
+
+std::string op_case_test_name(size_t index) {
+  std::string n = op_cases()[index].name;
+  for (char& ch : n)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
+}
+
+uint64_t fresh_seed() {
+  if (const char* s = std::getenv("LAYERSEG_TEST_SEED")) return std::strtoull(s, nullptr, 10);
+  static const uint64_t seed = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()) % 1000003;
+  return seed;
 }
 
 // L = Σ_k Σ_j out_k[j]·R_k[j], accumulated in double so that finite differences see the op's error, not the sum's.

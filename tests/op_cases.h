@@ -38,6 +38,12 @@ struct OpCaseRegistrar {
 // Inputs of a case, fresh from rng, on the CPU.
 TensorList make_case_inputs(const OpCase& c, Rng& rng);
 
+// The case's name as a GoogleTest parameter name (non-alphanumerics become '_').
+std::string op_case_test_name(size_t index);
+
+// A seed fresh for this run (the suites pair it with a fixed one); LAYERSEG_TEST_SEED=<seed> reproduces a failure.
+uint64_t fresh_seed();
+
 }  // namespace ls::test
 
 #define LS_OP_CASE_CAT2(a, b) a##b

@@ -16,8 +16,6 @@
 
 namespace ls::test {
 
-uint64_t fresh_seed();  // tests/test_gradcheck.cpp
-
 namespace {
 
 struct DeviceRun {
@@ -82,12 +80,7 @@ TEST_P(CudaOps, MatchesCpu) {
 
 // "Cuda" prefix: the full names (Cuda/CudaOps.MatchesCpu/<case>) match the suite filter 'Cuda*'.
 INSTANTIATE_TEST_SUITE_P(Cuda, CudaOps, ::testing::Range<size_t>(0, op_cases().size()),
-                         [](const ::testing::TestParamInfo<size_t>& info) {
-                           std::string n = op_cases()[info.param].name;
-                           for (char& ch : n)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n;
-                         });
+                         [](const ::testing::TestParamInfo<size_t>& info) { return op_case_test_name(info.param); });
 
 // Every op kind of the engine appears in some case's graph when run on CUDA (the CPU-side twin of this check is
 // GradCheckCoverage.EveryOpKindHasACase): an op whose kernel has no CUDA path fails here.

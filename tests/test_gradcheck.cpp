@@ -3,19 +3,11 @@
 // Seeds: a fixed one and a fresh one per run (printed, and reproducible with LAYERSEG_TEST_SEED=<seed>).
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdlib>
 #include <set>
 
 #include "tests/gradcheck.h"
 
 namespace ls::test {
-
-uint64_t fresh_seed() {
-  if (const char* s = std::getenv("LAYERSEG_TEST_SEED")) return std::strtoull(s, nullptr, 10);
-  static const uint64_t seed = uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()) % 1000003;
-  return seed;
-}
 
 class GradCheck : public ::testing::TestWithParam<size_t> {};
 
@@ -31,12 +23,7 @@ TEST_P(GradCheck, MatchesFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, GradCheck, ::testing::Range<size_t>(0, op_cases().size()),
-                         [](const ::testing::TestParamInfo<size_t>& info) {
-                           std::string n = op_cases()[info.param].name;
-                           for (char& ch : n)
-                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n;
-                         });
+                         [](const ::testing::TestParamInfo<size_t>& info) { return op_case_test_name(info.param); });
 
 TEST(GradCheckCoverage, EveryOpKindHasACase) {
   std::set<OpKind> seen;
