@@ -1,7 +1,7 @@
 // apps/cmd_eval.cpp — `layerseg eval`: scores a trained run's U-Net, predicted masks (a folder of PNGs) or a
 // baseline predictor against a dataset's ground truth (SPEC §6) and prints one JSON line, also written to --out.
 // With --run and a labelled dataset it also reports the NMI of E_x's clusters against the labels.
-//   layerseg eval --run runs/demo --data shapes_test            # size defaults to the run's data.size
+//   layerseg eval --run runs/demo --data shapes_test    # size: the run's data.eval_size (F runs at data.size)
 //   layerseg eval --data ../shared/data/ci_mini --size 64 --baseline ellipse
 //   layerseg eval --data shapes_test --size 32 --baseline mean-mask --train-masks shapes_train --out m.json
 //   layerseg eval --data shapes_test --size 32 --pred predicted_masks/
@@ -30,7 +30,7 @@ void setup(CLI::App& app) {
   app.add_option("--layout", a->layout, "dataset layout: folder | cub")->capture_default_str();
   auto* size = app.add_option("--size", a->size,
                               "evaluation size S (image and mask resized to S x S; with --run, "
-                              "the run's data.size unless given)")
+                              "the run's data.eval_size unless given)")
                    ->capture_default_str()
                    ->check(CLI::Range(4, 4096));
   app.add_option("--stems", a->stems, "folder layout: file listing the stems to evaluate (e.g. split_dev.txt)");
@@ -54,7 +54,7 @@ void setup(CLI::App& app) {
     if (!a->run.empty()) {
       trained =
           std::make_unique<ls::models::LoadedRun>(ls::models::load_run(a->run, ls::parse_device(a->device.c_str())));
-      if (size->count() == 0) a->size = trained->cfg.data.size;
+      if (size->count() == 0) a->size = trained->cfg.data.effective_eval_size();
     }
     LS_CHECK(a->baseline != "mean-mask" || !a->train_masks.empty(),
              "eval: --baseline mean-mask needs --train-masks DIR");
@@ -69,9 +69,9 @@ void setup(CLI::App& app) {
     ls::data::SegmentationScores scores;
     if (trained) {
       const auto cluster = ds.has_labels() && trained->cfg.model.c_kind == "categorical"
-                               ? ls::models::critic_clusterer(trained->nets.d)
+                               ? ls::models::critic_clusterer(trained->nets.d, trained->cfg.data.size)
                                : ls::data::Clusterer();
-      scores = ls::data::evaluate(ds, ls::models::unet_predictor(trained->nets.f), a->batch, cluster);
+      scores = ls::data::evaluate(ds, ls::models::unet_predictor(trained->nets.f, trained->cfg.data.size), a->batch, cluster);
       scores.predictor = "unet:" + a->run;
     } else if (!a->pred.empty()) {
       scores = ls::data::evaluate_mask_folder(ds, a->pred);

@@ -32,7 +32,7 @@ void setup(CLI::App& app) {
     namespace fs = std::filesystem;
     const ls::Device dev = ls::parse_device(a->device.c_str());
     const ls::models::LoadedRun run = ls::models::load_run(a->run, dev);
-    const ls::data::Predictor predict = ls::models::unet_predictor(run.nets.f);
+    const ls::data::Predictor predict = ls::models::unet_predictor(run.nets.f, run.cfg.data.size);
     const int s = run.cfg.data.size;
 
     fs::path dir = a->images;

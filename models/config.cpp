@@ -36,6 +36,12 @@ std::vector<ConfigKey> config_keys(Config& c) {
       {"data.eval_split", &c.data.eval_split, 0, 0, {"all", "train", "test"}, "cub: evaluation split"},
       {"data.eval_n", &c.data.eval_n, 1, 1e7, {}, "shapes: number of held-out images"},
       {"data.eval_seed", &c.data.eval_seed, 0, kBig, {}, "shapes: seed of the held-out images (not the training one)"},
+      {"data.eval_size",
+       &c.data.eval_size,
+       0,
+       4096,
+       {},
+       "evaluation size S (0 = data.size); F segments at data.size, its output is resized to S"},
       {"model.arch", &c.model.arch, 0, 0, {"lite"}, "architecture family"},
       {"model.z_dim", &c.model.z_dim, 1, 4096, {}, "public code z dimensions"},
       {"model.c_kind", &c.model.c_kind, 0, 0, {"categorical", "normal"}, "private code c distribution"},
@@ -142,6 +148,8 @@ void validate(const Config& c, const std::string& origin) {
   LS_CHECK((s & (s - 1)) == 0, "config {}: data.size = {} must be a power of two (16, 32, 64, ...)", origin, s);
   LS_CHECK(c.data.source == "shapes" || !c.data.root.empty(), "config {}: data.source = '{}' needs data.root", origin,
            c.data.source);
+  LS_CHECK(c.data.eval_size == 0 || c.data.eval_size >= 4,
+           "config {}: data.eval_size = {} must be 0 (= data.size) or at least 4", origin, c.data.eval_size);
   LS_CHECK(c.data.eval_source == "shapes" || c.data.eval_source == "none" || !c.data.eval_root.empty(),
            "config {}: data.eval_source = '{}' needs data.eval_root", origin, c.data.eval_source);
   LS_CHECK(c.data.eval_source != "shapes" || c.data.source != "shapes" || c.data.eval_seed != c.data.shapes_seed,

@@ -28,6 +28,8 @@ struct DataConfig {
   std::string eval_split = "test";  // cub
   int64_t eval_n = 500;             // shapes: held-out images ...
   int64_t eval_seed = 1000;         // ... from a seed never used in training
+  int eval_size = 0;  // evaluation S; 0 = size. F segments at `size`; its probabilities are resized to eval_size
+  int effective_eval_size() const { return eval_size ? eval_size : size; }
 };
 
 struct ModelConfig {

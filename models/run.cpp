@@ -7,6 +7,7 @@
 #include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/ops.h"
+#include "data/image.h"
 #include "models/losses.h"
 
 namespace ls::models {
@@ -70,23 +71,32 @@ LoadedRun load_run(const std::string& run_dir, Device device) {
   return r;
 }
 
-data::Predictor unet_predictor(std::shared_ptr<UNet> f) {
-  return [f](const Tensor& images) {
+// The batch resized to its network's size when it is not already, for a network trained at one S and evaluated
+// at another (data.eval_size): bilinear, like the evaluation protocol's own resizing.
+Tensor at_size(const Tensor& images, int size) {
+  return images.size(2) == size && images.size(3) == size ? images : resize_batch(images, size, size);
+}
+
+data::Predictor unet_predictor(std::shared_ptr<UNet> f, int size) {
+  return [f, size](const Tensor& images) {
     autograd::NoGradGuard no_grad;
     const EvalModeGuard eval(*f);
     const Device d = f->parameters().front().device();
-    return sigmoid(f->forward(images.to(d)));
+    const Tensor prob = sigmoid(f->forward(at_size(images, size).to(d)));
+    return prob.size(2) == images.size(2) && prob.size(3) == images.size(3)
+               ? prob
+               : resize_batch(prob, int(images.size(2)), int(images.size(3)));
   };
 }
 
-data::Clusterer critic_clusterer(std::shared_ptr<Critic> d) {
-  return [d](const Tensor& images) {
+data::Clusterer critic_clusterer(std::shared_ptr<Critic> d, int size) {
+  return [d, size](const Tensor& images) {
     autograd::NoGradGuard no_grad;
     // Eval mode keeps the spectral-norm vectors as trained: clustering must not change the critic.
     Tensor logits;
     {
       const EvalModeGuard eval(*d);
-      logits = d->discriminate(images.to(d->parameters().front().device())).e_x;
+      logits = d->discriminate(at_size(images, size).to(d->parameters().front().device())).e_x;
     }
     const std::vector<float> v = logits.to_vector();
     const int64_t n = logits.size(0), k = logits.size(1);
@@ -99,14 +109,15 @@ data::Clusterer critic_clusterer(std::shared_ptr<Critic> d) {
 }
 
 data::Predictor load_segmenter(const std::string& run_dir, Device device) {
-  return unet_predictor(load_run(run_dir, device).nets.f);
+  LoadedRun r = load_run(run_dir, device);
+  return unet_predictor(r.nets.f, r.cfg.data.size);
 }
 
 data::Clusterer load_clusterer(const std::string& run_dir, Device device) {
   LoadedRun r = load_run(run_dir, device);
   LS_CHECK(r.cfg.model.c_kind == "categorical", "{}: E_x clusters only with a categorical code (model.c_kind = {})",
            run_dir, r.cfg.model.c_kind);
-  return critic_clusterer(r.nets.d);
+  return critic_clusterer(r.nets.d, r.cfg.data.size);
 }
 
 Synthetic synthesize(Generator& g, const ModelConfig& m, int64_t n, int batch, Rng& rng, Device device) {
@@ -149,6 +160,12 @@ Tensor image_batch(const std::vector<data::Image>& images, Device device) {
       for (int p = 0; p < h * w; ++p) v[(i * c + ch) * size_t(h) * w + p] = img.px[size_t(p) * c + ch];
   }
   return Tensor::from_vector({int64_t(images.size()), c, h, w}, v, device);
+}
+
+Tensor resize_batch(const Tensor& batch, int h, int w) {
+  std::vector<data::Image> resized;
+  for (int64_t i = 0; i < batch.size(0); ++i) resized.push_back(data::resize(batch_image(batch, i), h, w));
+  return image_batch(resized, batch.device());
 }
 
 }  // namespace ls::models

@@ -41,10 +41,11 @@ struct LoadedRun {
 // Reads RUN_DIR/config.toml and RUN_DIR/checkpoint.safetensors; errors name the missing or mismatching file.
 LoadedRun load_run(const std::string& run_dir, Device device = Device::CPU);
 
-// F in eval mode: images [N,3,S,S] in [-1,1] -> foreground probability [N,1,S,S].
-data::Predictor unet_predictor(std::shared_ptr<UNet> f);
-// argmax of E_x on the images (categorical codes): the clusterer of SPEC §6's NMI.
-data::Clusterer critic_clusterer(std::shared_ptr<Critic> d);
+// F in eval mode: images [N,3,H,W] in [-1,1] -> foreground probability [N,1,H,W]. F runs at its training size
+// (data.size): other sizes are resized to it and the probabilities back (bilinear).
+data::Predictor unet_predictor(std::shared_ptr<UNet> f, int size);
+// argmax of E_x on the images (categorical codes), resized to the critic's size: the clusterer of SPEC §6's NMI.
+data::Clusterer critic_clusterer(std::shared_ptr<Critic> d, int size);
 data::Predictor load_segmenter(const std::string& run_dir, Device device = Device::CPU);
 data::Clusterer load_clusterer(const std::string& run_dir, Device device = Device::CPU);
 
@@ -59,5 +60,7 @@ Synthetic synthesize(Generator& g, const ModelConfig& m, int64_t n, int batch, R
 // Sample i of a batch [N,C,H,W] (any device) as an HWC data::Image, and back: a batch from same-sized images.
 data::Image batch_image(const Tensor& batch, int64_t i);
 Tensor image_batch(const std::vector<data::Image>& images, Device device = Device::CPU);
+// Every sample of a batch resized to h x w (bilinear, data::resize), on the batch's device.
+Tensor resize_batch(const Tensor& batch, int h, int w);
 
 }  // namespace ls::models

@@ -49,11 +49,11 @@ std::optional<data::Dataset> load_eval_set(const DataConfig& d) {
   if (d.eval_source == "none") return std::nullopt;
   if (d.eval_source == "shapes") {
     data::ShapesOptions o;
-    o.n = d.eval_n, o.size = d.size, o.seed = d.eval_seed, o.kinds = d.shapes_kinds;
+    o.n = d.eval_n, o.size = d.effective_eval_size(), o.seed = d.eval_seed, o.kinds = d.shapes_kinds;
     return data::make_shapes(o);
   }
   data::DatasetOptions o;
-  o.layout = d.eval_source, o.size = d.size, o.stems_file = d.eval_stems, o.split = d.eval_split;
+  o.layout = d.eval_source, o.size = d.effective_eval_size(), o.stems_file = d.eval_stems, o.split = d.eval_split;
   o.masks = data::MaskPolicy::kRequired;
   return data::load_dataset(d.eval_root, o);
 }
@@ -354,13 +354,14 @@ void Trainer::State::write_samples(int round) {
 std::optional<data::SegmentationScores> Trainer::State::evaluate_round(int round) {
   LS_TRACE_RANGE("evaluate");
   if (!eval_set || cfg.train.seg_steps == 0) return std::nullopt;
-  const data::Predictor f = unet_predictor(nets.f);
+  const data::Predictor f = unet_predictor(nets.f, cfg.data.size);
   data::Clusterer e_x;
-  if (cfg.model.c_kind == "categorical" && eval_set->has_labels()) e_x = critic_clusterer(nets.d);
+  if (cfg.model.c_kind == "categorical" && eval_set->has_labels()) e_x = critic_clusterer(nets.d, cfg.data.size);
   data::SegmentationScores s = data::evaluate(*eval_set, f, 64, e_x);
   s.predictor = "unet";
 
-  const int n = int(std::min<int64_t>(cfg.train.grid_columns, eval_set->count())), sz = cfg.data.size;
+  const int n = int(std::min<int64_t>(cfg.train.grid_columns, eval_set->count())),
+            sz = cfg.data.effective_eval_size();
   std::vector<float> img(size_t(n) * 3 * sz * sz), gt(size_t(n) * sz * sz);
   for (int i = 0; i < n; ++i) {
     eval_set->copy_image(i, img.data() + size_t(i) * 3 * sz * sz);
@@ -385,7 +386,8 @@ nlohmann::json Trainer::State::final_metrics(const std::optional<data::Segmentat
   j["predictor"] = "unet";
   j["run"] = opt.run_dir;
   if (unet) {
-    const data::Image ellipse = data::ellipse_prior(cfg.data.size);
+    const int sz = cfg.data.effective_eval_size();
+    const data::Image ellipse = data::ellipse_prior(sz);
     j["baselines"]["ellipse"] = data::evaluate(*eval_set, data::constant_predictor(ellipse)).to_json();
     // The mean-mask prior comes from the training set's masks when it has them (shapes: generated, never used in
     // training), else from the evaluation masks themselves (an optimistic prior, labelled as such).
@@ -393,7 +395,8 @@ nlohmann::json Trainer::State::final_metrics(const std::optional<data::Segmentat
     const data::Dataset& src = own ? *train_set : *eval_set;
     std::vector<data::Image> masks;
     for (int64_t i = 0; i < src.count(); ++i) masks.push_back(src.mask(i));
-    nlohmann::json mm = data::evaluate(*eval_set, data::constant_predictor(data::mean_mask_prior(masks))).to_json();
+    const data::Image prior = data::resize(data::mean_mask_prior(masks), sz, sz);  // training masks are at data.size
+    nlohmann::json mm = data::evaluate(*eval_set, data::constant_predictor(prior)).to_json();
     mm["prior_from"] = own ? "training masks" : "evaluation masks";
     j["baselines"]["mean_mask"] = mm;
   }

@@ -16,6 +16,7 @@
 #include "models/run.h"
 #include "models/trainer.h"
 #include "tests/error_message.h"
+#include "tests/op_cases.h"
 
 namespace ls::models {
 namespace {
@@ -135,6 +136,32 @@ TEST(TrainApps, SegmenterAndClustererLoadFromARun) {
   fs::remove_all(dir);
   fs::remove_all(shapes);
   fs::remove(out);
+}
+
+// data.eval_size: F and E_x stay at data.size; the evaluation (metrics, baselines, grid) runs at eval_size, and
+// the predictor maps any input size through F's own size and back.
+TEST(TrainApps, EvaluatesAtEvalSizeThroughTheTrainingSize) {
+  const std::string dir = fresh_dir("eval_size");
+  const Config cfg = tiny({"train.rounds=1", "train.gan_steps=2", "train.seg_steps=1", "data.eval_size=24"});
+  const TrainResult r = train(cfg, dir);
+  ASSERT_TRUE(r.finished);
+  std::ifstream metrics_file(run_file(dir, kMetricsFile));
+  const nlohmann::json m = nlohmann::json::parse(metrics_file);
+  EXPECT_EQ(m["size"], 24) << m.dump();
+  EXPECT_EQ(m["baselines"]["ellipse"]["size"], 24) << m.dump();
+  EXPECT_EQ(m["baselines"]["mean_mask"]["size"], 24) << m.dump();
+
+  const data::Predictor f = load_segmenter(dir);
+  Rng rng(test::fresh_seed());
+  const Tensor images = Tensor::uniform({2, 3, 24, 24}, rng, -1.f, 1.f);
+  const std::vector<float> p24 = f(images).to_vector();
+  const std::vector<float> expected = resize_batch(f(resize_batch(images, 16, 16)), 24, 24).to_vector();
+  ASSERT_EQ(p24.size(), size_t(2 * 24 * 24));
+  ASSERT_EQ(expected.size(), p24.size());
+  for (size_t i = 0; i < p24.size(); ++i) EXPECT_FLOAT_EQ(p24[i], expected[i]) << i;
+  EXPECT_EQ(load_clusterer(dir)(images), load_clusterer(dir)(resize_batch(images, 16, 16)));
+  EXPECT_NE(test::error_message([&] { tiny({"data.eval_size=2"}); }).find("data.eval_size"), std::string::npos);
+  fs::remove_all(dir);
 }
 
 TEST(TrainLearning, UNetBeatsTheEllipsePriorOnHeldOutShapes) {
