@@ -48,6 +48,12 @@ std::vector<ConfigKey> config_keys(Config& c) {
       {"model.c_dim", &c.model.c_dim, 1, 4096, {}, "K_c classes (categorical) or d_c dimensions (normal)"},
       {"model.embed_dim", &c.model.embed_dim, 1, 4096, {}, "G_f embedding of c"},
       {"model.g_width", &c.model.g_width, 8, 4096, {}, "generator channels at 4x4, halving per doubling"},
+      {"model.bg_size",
+       &c.model.bg_size,
+       0,
+       4096,
+       {},
+       "G_b's own resolution, upsampled bilinearly to data.size (0 = data.size)"},
       {"model.d_width", &c.model.d_width, 4, 4096, {}, "discriminator channels of its first block, doubling"},
       {"model.d_spectral_norm", &c.model.d_spectral_norm, 0, 0, {}, "spectral norm on every D and E_x weight"},
       {"model.e_pi_width", &c.model.e_pi_width, 4, 4096, {}, "E_pi channels of its first block, doubling"},
@@ -148,6 +154,9 @@ void validate(const Config& c, const std::string& origin) {
   LS_CHECK((s & (s - 1)) == 0, "config {}: data.size = {} must be a power of two (16, 32, 64, ...)", origin, s);
   LS_CHECK(c.data.source == "shapes" || !c.data.root.empty(), "config {}: data.source = '{}' needs data.root", origin,
            c.data.source);
+  const int b = c.model.bg_size;
+  LS_CHECK(b == 0 || ((b & (b - 1)) == 0 && b >= 8 && b <= s),
+           "config {}: model.bg_size = {} must be 0 or a power of two from 8 to data.size = {}", origin, b, s);
   LS_CHECK(c.data.eval_size == 0 || c.data.eval_size >= 4,
            "config {}: data.eval_size = {} must be 0 (= data.size) or at least 4", origin, c.data.eval_size);
   LS_CHECK(c.data.eval_source == "shapes" || c.data.eval_source == "none" || !c.data.eval_root.empty(),

@@ -39,6 +39,7 @@ struct ModelConfig {
   int c_dim = 4;                       // K_c or d_c
   int embed_dim = 64;                  // G_f's embedding of c
   int g_width = 64;                    // generator channels at 4x4, halving per doubling
+  int bg_size = 0;  // G_b draws at bg_size, upsampled bilinearly to S (0 = S): a background too coarse for objects
   int d_width = 32;                    // discriminator channels after the first block, doubling per block
   bool d_spectral_norm = true;         // spectral normalization on every D and E_x weight [choice: SNGAN]
   int e_pi_width = 16;                 // E_pi channels after the first block

@@ -46,7 +46,9 @@ Tensor GenTrunk::forward(const Tensor& h) {
 }
 
 LiteGenerator::LiteGenerator(const ModelConfig& m, int size, Rng& rng) {
-  gb_ = register_module("gb", std::make_shared<GenTrunk>(m.z_dim, m.g_width, size, 3, rng));
+  const int bg_size = m.bg_size ? m.bg_size : size;
+  bg_upsamplings_ = doublings(size) - doublings(bg_size);
+  gb_ = register_module("gb", std::make_shared<GenTrunk>(m.z_dim, m.g_width, bg_size, 3, rng));
   embed_ = register_module("embed", std::make_shared<Linear>(m.c_dim, m.embed_dim, rng));
   gf_ = register_module("gf", std::make_shared<GenTrunk>(m.z_dim + m.embed_dim, m.g_width, size, 4, rng));
   // The mask channel's bias sets the initial coverage: an all-background start leaves E_π nothing to read.
@@ -57,7 +59,9 @@ LiteGenerator::LiteGenerator(const ModelConfig& m, int size, Rng& rng) {
 
 Layers LiteGenerator::generate(const Tensor& z, const Tensor& c) {
   Layers l;
-  l.x_b = tanh(gb_->forward(z));
+  Tensor b = gb_->forward(z);
+  for (int i = 0; i < bg_upsamplings_; ++i) b = upsample_bilinear2x(b);
+  l.x_b = tanh(b);
   const Tensor f = gf_->forward(concat({z, embed_->forward(c)}, 1));
   l.x_f = tanh(slice(f, 1, 0, 3));
   l.pi_logit = slice(f, 1, 3, 4);

@@ -1,5 +1,6 @@
 // models/lite.h — the `lite` family of SPEC §4: a DCGAN-style layered GAN that trains on 2 CPU cores at 32x32.
 //   G_b(z):    linear z -> C·4·4, BN, ReLU; per doubling {nearest ×2, conv3×3, BN, ReLU}; conv3×3 -> 3, tanh.
+//              With model.bg_size < S the trunk stops at bg_size and bilinear ×2 steps bring it to S before tanh.
 //   G_f(z, c): the same trunk on [z, linear(c) -> embed_dim]; last conv -> 4: RGB (tanh) and the mask logit.
 //   D(x):      conv4×4 stride 2 + leaky ReLU(0.2) blocks down to 4×4, spectral norm on every weight; D head
 //              conv4×4 -> 1 logit; E_x head conv3×3 (half width) + leaky ReLU + linear -> c_dim on the same 4×4
@@ -48,6 +49,7 @@ class LiteGenerator : public Generator {
  private:
   std::shared_ptr<GenTrunk> gb_, gf_;
   std::shared_ptr<Linear> embed_;
+  int bg_upsamplings_ = 0;  // bilinear ×2 steps from model.bg_size to S
 };
 
 // conv4×4 stride 2 + leaky ReLU, from S×S down to 4×4, widths doubling from `width`.

@@ -55,6 +55,8 @@ TEST(Config, InvalidValuesSayWhatIsAllowed) {
   EXPECT_NE(e.find("eval_seed must differ"), std::string::npos) << e;
   e = test::error_message([] { parse_config("[data]\nsource = \"folder\"\n", "t.toml"); });
   EXPECT_NE(e.find("needs data.root"), std::string::npos) << e;
+  e = test::error_message([] { parse_config("[data]\nsize = 32\n[model]\nbg_size = 64\n", "t.toml"); });
+  EXPECT_NE(e.find("model.bg_size = 64 must be 0 or a power of two from 8 to data.size = 32"), std::string::npos) << e;
   e = test::error_message([] { parse_config("[train\n", "t.toml"); });
   EXPECT_NE(e.find("TOML error at line 1"), std::string::npos) << e;
 }

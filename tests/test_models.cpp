@@ -53,6 +53,42 @@ TEST(Models, MaskBiasSetsTheInitialCoverage) {
   }
 }
 
+// Mean |difference| of horizontally and vertically adjacent pixels: how much fine detail an image batch holds.
+double total_variation(const Tensor& x) {
+  const std::vector<float> v = x.to_vector();
+  const int64_t h = x.size(2), w = x.size(3), planes = x.size(0) * x.size(1);
+  double tv = 0;
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t i = 0; i + 1 < h; ++i)
+      for (int64_t j = 0; j + 1 < w; ++j) {
+        const float* a = v.data() + (p * h + i) * w + j;
+        tv += std::abs(a[1] - a[0]) + std::abs(a[w] - a[0]);
+      }
+  return tv / double(planes * (h - 1) * (w - 1));
+}
+
+// model.bg_size: G_b draws at 8x8 and is upsampled bilinearly to 32x32, so it holds one up block fewer per halving
+// and its background carries far less pixel-to-pixel detail than a full-resolution G_b from the same seed.
+TEST(Models, CoarseBackgroundIsUpsampledToTheImageSize) {
+  const int n = 4, size = 32;
+  double tv[2];
+  for (int coarse : {0, 1}) {
+    Rng rng(3);
+    ModelConfig m = small_model();
+    m.bg_size = coarse ? 8 : 0;
+    auto g = make_generator(m, size, rng);
+    size_t bg_up_blocks = 0;
+    for (const auto& [name, t] : g->named_parameters())
+      if (name.rfind("gb.up", 0) == 0 && name.find(".conv.weight") != std::string::npos) ++bg_up_blocks;
+    EXPECT_EQ(bg_up_blocks, coarse ? 1u : 3u);
+    autograd::NoGradGuard no_grad;
+    const Layers l = g->generate(Tensor::normal({n, m.z_dim}, rng), sample_code(rng, n, m, Device::CPU).input);
+    EXPECT_EQ(l.x_b.shape(), (Shape{n, 3, size, size}));
+    tv[coarse] = total_variation(l.x_b);
+  }
+  EXPECT_LT(tv[1], 0.5 * tv[0]) << "full-resolution TV " << tv[0] << ", coarse TV " << tv[1];
+}
+
 TEST(Models, FrozenCriticAndUNetPassGradientsToTheGenerator) {
   Rng rng(3);
   const ModelConfig m = small_model();
