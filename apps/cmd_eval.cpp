@@ -71,7 +71,8 @@ void setup(CLI::App& app) {
       const auto cluster = ds.has_labels() && trained->cfg.model.c_kind == "categorical"
                                ? ls::models::critic_clusterer(trained->nets.d, trained->cfg.data.size)
                                : ls::data::Clusterer();
-      scores = ls::data::evaluate(ds, ls::models::unet_predictor(trained->nets.f, trained->cfg.data.size), a->batch, cluster);
+      scores = ls::data::evaluate(ds, ls::models::unet_predictor(trained->nets.f, trained->cfg.data.size), a->batch,
+                                  cluster);
       scores.predictor = "unet:" + a->run;
     } else if (!a->pred.empty()) {
       scores = ls::data::evaluate_mask_folder(ds, a->pred);

@@ -28,7 +28,7 @@ struct DataConfig {
   std::string eval_split = "test";  // cub
   int64_t eval_n = 500;             // shapes: held-out images ...
   int64_t eval_seed = 1000;         // ... from a seed never used in training
-  int eval_size = 0;  // evaluation S; 0 = size. F segments at `size`; its probabilities are resized to eval_size
+  int eval_size = 0;                // evaluation S (0 = size); F runs at size, its output is resized
   int effective_eval_size() const { return eval_size ? eval_size : size; }
 };
 
@@ -39,7 +39,7 @@ struct ModelConfig {
   int c_dim = 4;                       // K_c or d_c
   int embed_dim = 64;                  // G_f's embedding of c
   int g_width = 64;                    // generator channels at 4x4, halving per doubling
-  int bg_size = 0;  // G_b draws at bg_size, upsampled bilinearly to S (0 = S): a background too coarse for objects
+  int bg_size = 0;                     // G_b's resolution, upsampled bilinearly to S (0 = S)
   int d_width = 32;                    // discriminator channels after the first block, doubling per block
   bool d_spectral_norm = true;         // spectral normalization on every D and E_x weight [choice: SNGAN]
   int e_pi_width = 16;                 // E_pi channels after the first block

@@ -360,8 +360,7 @@ std::optional<data::SegmentationScores> Trainer::State::evaluate_round(int round
   data::SegmentationScores s = data::evaluate(*eval_set, f, 64, e_x);
   s.predictor = "unet";
 
-  const int n = int(std::min<int64_t>(cfg.train.grid_columns, eval_set->count())),
-            sz = cfg.data.effective_eval_size();
+  const int n = int(std::min<int64_t>(cfg.train.grid_columns, eval_set->count())), sz = cfg.data.effective_eval_size();
   std::vector<float> img(size_t(n) * 3 * sz * sz), gt(size_t(n) * sz * sz);
   for (int i = 0; i < n; ++i) {
     eval_set->copy_image(i, img.data() + size_t(i) * 3 * sz * sz);
