@@ -71,21 +71,14 @@ LoadedRun load_run(const std::string& run_dir, Device device) {
   return r;
 }
 
-// The batch resized to its network's size when it is not already, for a network trained at one S and evaluated
-// at another (data.eval_size): bilinear, like the evaluation protocol's own resizing.
-Tensor at_size(const Tensor& images, int size) {
-  return images.size(2) == size && images.size(3) == size ? images : resize_batch(images, size, size);
-}
-
 data::Predictor unet_predictor(std::shared_ptr<UNet> f, int size) {
   return [f, size](const Tensor& images) {
     autograd::NoGradGuard no_grad;
     const EvalModeGuard eval(*f);
     const Device d = f->parameters().front().device();
-    const Tensor prob = sigmoid(f->forward(at_size(images, size).to(d)));
-    return prob.size(2) == images.size(2) && prob.size(3) == images.size(3)
-               ? prob
-               : resize_batch(prob, int(images.size(2)), int(images.size(3)));
+    // F runs at its training size; images of another size (data.eval_size) go there and back, bilinear.
+    const Tensor prob = sigmoid(f->forward(resize_batch(images, size, size).to(d)));
+    return resize_batch(prob, int(images.size(2)), int(images.size(3)));
   };
 }
 
@@ -96,7 +89,7 @@ data::Clusterer critic_clusterer(std::shared_ptr<Critic> d, int size) {
     Tensor logits;
     {
       const EvalModeGuard eval(*d);
-      logits = d->discriminate(at_size(images, size).to(d->parameters().front().device())).e_x;
+      logits = d->discriminate(resize_batch(images, size, size).to(d->parameters().front().device())).e_x;
     }
     const std::vector<float> v = logits.to_vector();
     const int64_t n = logits.size(0), k = logits.size(1);
@@ -163,6 +156,7 @@ Tensor image_batch(const std::vector<data::Image>& images, Device device) {
 }
 
 Tensor resize_batch(const Tensor& batch, int h, int w) {
+  if (batch.size(2) == h && batch.size(3) == w) return batch;
   std::vector<data::Image> resized;
   for (int64_t i = 0; i < batch.size(0); ++i) resized.push_back(data::resize(batch_image(batch, i), h, w));
   return image_batch(resized, batch.device());

@@ -60,7 +60,8 @@ Synthetic synthesize(Generator& g, const ModelConfig& m, int64_t n, int batch, R
 // Sample i of a batch [N,C,H,W] (any device) as an HWC data::Image, and back: a batch from same-sized images.
 data::Image batch_image(const Tensor& batch, int64_t i);
 Tensor image_batch(const std::vector<data::Image>& images, Device device = Device::CPU);
-// Every sample of a batch resized to h x w (bilinear, data::resize), on the batch's device.
+// Every sample of a batch resized to h x w (bilinear, data::resize), on the batch's device; the batch itself when
+// it already is h x w.
 Tensor resize_batch(const Tensor& batch, int h, int w);
 
 }  // namespace ls::models
