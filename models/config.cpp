@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "models/augment.h"
 
 namespace ls::models {
 
@@ -80,6 +81,12 @@ std::vector<ConfigKey> config_keys(Config& c) {
       {"train.ema", &c.train.ema, 0, 0, {}, "synthesize with an EMA of the generator weights"},
       {"train.ema_decay", &c.train.ema_decay, 0, 0.999999, {}, "EMA decay per G step"},
       {"train.colour_aug", &c.train.colour_aug, 0, 0, {}, "colour augmentation of the U-Net inputs"},
+      {"train.d_augment",
+       &c.train.d_augment,
+       0,
+       0,
+       {},
+       "DiffAugment of D's inputs: none | subset of colour,translation,cutout"},
       {"train.checkpoint_every", &c.train.checkpoint_every, 1, kBig, {}, "steps between checkpoints"},
       {"train.log_every", &c.train.log_every, 1, kBig, {}, "steps between log lines"},
       {"train.grid_columns", &c.train.grid_columns, 1, 64, {}, "samples per row of the picture grids"},
@@ -167,6 +174,7 @@ void validate(const Config& c, const std::string& origin) {
            "config {}: model.c_dim = {} must be at least 2 for a categorical code", origin, c.model.c_dim);
   LS_CHECK(c.train.gan_steps + c.train.seg_steps > 0, "config {}: train.gan_steps and train.seg_steps are both 0",
            origin);
+  parse_diff_augment(c.train.d_augment, fmt::format("config {}: train.d_augment", origin));
   LS_CHECK(c.monitor.low < c.monitor.high, "config {}: monitor.low must be below monitor.high", origin);
 }
 

@@ -71,7 +71,8 @@ struct TrainConfig {
   float beta1 = 0.5f, beta2 = 0.999f;
   bool ema = true;  // synthesize with an exponential moving average of the generator weights
   float ema_decay = 0.999f;
-  bool colour_aug = true;  // random brightness/contrast/saturation on F's inputs [ILS]
+  bool colour_aug = true;          // random brightness/contrast/saturation on F's inputs [ILS]
+  std::string d_augment = "none";  // DiffAugment on D's inputs: "none" or e.g. "colour,translation,cutout"
   int64_t checkpoint_every = 500;
   int64_t log_every = 25;
   int grid_columns = 8;

@@ -24,6 +24,7 @@
 #include "data/evaluate.h"
 #include "data/grid.h"
 #include "data/shapes.h"
+#include "models/augment.h"
 #include "models/losses.h"
 #include "models/run.h"
 
@@ -56,19 +57,6 @@ std::optional<data::Dataset> load_eval_set(const DataConfig& d) {
   o.layout = d.eval_source, o.size = d.effective_eval_size(), o.stems_file = d.eval_stems, o.split = d.eval_split;
   o.masks = data::MaskPolicy::kRequired;
   return data::load_dataset(d.eval_root, o);
-}
-
-// Random brightness, contrast and saturation per image [ILS]: F must not rely on the generator's exact colours.
-Tensor colour_augment(const Tensor& x, Rng& rng) {
-  const int64_t n = x.size(0);
-  const Device d = x.device();
-  const Tensor brightness = Tensor::uniform({n, 1, 1, 1}, rng, -0.2f, 0.2f, d);
-  const Tensor contrast = Tensor::uniform({n, 1, 1, 1}, rng, 0.7f, 1.3f, d);
-  const Tensor saturation = Tensor::uniform({n, 1, 1, 1}, rng, 0.7f, 1.3f, d);
-  const Tensor m = mean(x, {1, 2, 3}, true);
-  const Tensor c = (x - m) * contrast + m + brightness;
-  const Tensor grey = mean(c, {1}, true);
-  return grey + (c - grey) * saturation;
 }
 
 std::string clock_text(double seconds) {
@@ -107,6 +95,8 @@ struct Trainer::State {
   Window window;
   std::ofstream log;
   bool tty = false;
+
+  DiffAugmentPolicy d_augment;
 
   int64_t per_round() const { return cfg.train.gan_steps + cfg.train.seg_steps; }
   int64_t total() const { return cfg.train.rounds * per_round(); }
@@ -155,7 +145,9 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
   const Composite fake = compose_perturbed(l.x_b, l.x_f, l.pi, theta);
 
   // D step: D, E_x, E_π on real images and the detached composite; real and fake go through D as one batch.
-  const CriticOutput o = d.discriminate(concat({real_batch(), fake.image.detach()}, 0));
+  // With train.d_augment, D only ever sees augmented images, real and generated alike.
+  const auto seen_by_d = [&](const Tensor& x) { return d_augment.any() ? diff_augment(x, d_augment, rng) : x; };
+  const CriticOutput o = d.discriminate(seen_by_d(concat({real_batch(), fake.image.detach()}, 0)));
   const Tensor adv_d =
       hinge_d_loss(slice(o.d_logit, 0, 0, b), true) + hinge_d_loss(slice(o.d_logit, 0, b, 2 * b), false);
   const Tensor mi_d = code_nll(slice(o.e_x, 0, b, 2 * b), c) + code_nll(d.encode_mask(l.pi.detach()), c);
@@ -168,7 +160,7 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
   const bool use_bg = round > 0 && w.gamma_bg > 0 && cfg.train.seg_steps > 0;
   d.set_requires_grad(false);
   if (use_bg) nets.f->set_requires_grad(false), nets.f->train(false);
-  const CriticOutput of = d.discriminate(fake.image);
+  const CriticOutput of = d.discriminate(seen_by_d(fake.image));
   const Tensor adv_g = hinge_g_loss(of.d_logit);
   const Tensor mi_g = code_nll(of.e_x, c) + code_nll(d.encode_mask(l.pi), c);
   const Tensor bin = binarization_loss(fake.mask);
@@ -209,7 +201,7 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
 std::map<std::string, double> Trainer::State::seg_step() {
   LS_TRACE_RANGE("seg_step");
   const Synthetic s = synthesize(nets.synthesizer(), cfg.model, cfg.train.seg_batch, cfg.train.seg_batch, rng, dev);
-  const Tensor x = cfg.train.colour_aug ? colour_augment(s.image, rng) : s.image;
+  const Tensor x = cfg.train.colour_aug ? colour_augment(s.image, rng, kSegmentationColour) : s.image;
   const Tensor loss = segmentation_loss(nets.f->forward(x), s.layers.pi);
   opt_f->zero_grad();
   loss.backward();
@@ -410,6 +402,7 @@ Trainer::Trainer(const Config& cfg, TrainOptions opt) : s_(std::make_unique<Stat
   s.opt = std::move(opt);
   s.dev = s.opt.device;
   s.rng = Rng(cfg.train.seed);
+  s.d_augment = parse_diff_augment(cfg.train.d_augment, "train.d_augment");
   s.tty = isatty(fileno(stderr));
   LS_CHECK(!s.opt.run_dir.empty(), "train: no run directory given");
   const bool has_ckpt = fs::exists(s.path(kCheckpointFile));

@@ -55,8 +55,9 @@ std::map<int64_t, nlohmann::json> step_losses(const std::string& dir) {
 
 TEST(TrainResume, InterruptedTwiceMatchesAnUninterruptedRunBitForBit) {
   // 2 rounds of {6 GAN, 4 U-Net} steps; stops in round 1's U-Net phase (step 8) and in round 2's GAN phase
-  // (step 13, where L_bg through the frozen U-Net and the EMA are active).
-  const Config cfg = tiny();
+  // (step 13, where L_bg through the frozen U-Net and the EMA are active). D sees DiffAugment's draws, which
+  // must resume with the rest of the random stream.
+  const Config cfg = tiny({"train.d_augment=colour,translation,cutout"});
   const std::string a = fresh_dir("resume_a"), b = fresh_dir("resume_b");
   const TrainResult full = train(cfg, a);
   ASSERT_TRUE(full.finished);
