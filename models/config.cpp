@@ -55,6 +55,13 @@ std::vector<ConfigKey> config_keys(Config& c) {
        4096,
        {},
        "G_b's own resolution, upsampled bilinearly to data.size (0 = data.size)"},
+      {"model.bg_detail_start",
+       &c.model.bg_detail_start,
+       0,
+       kBig,
+       {},
+       "with bg_size < data.size: G step from which G_b's full-resolution detail fades in (0 = never)"},
+      {"model.bg_detail_steps", &c.model.bg_detail_steps, 1, kBig, {}, "G steps of that fade-in"},
       {"model.d_width", &c.model.d_width, 4, 4096, {}, "discriminator channels of its first block, doubling"},
       {"model.d_spectral_norm", &c.model.d_spectral_norm, 0, 0, {}, "spectral norm on every D and E_x weight"},
       {"model.e_pi_width", &c.model.e_pi_width, 4, 4096, {}, "E_pi channels of its first block, doubling"},
@@ -164,6 +171,10 @@ void validate(const Config& c, const std::string& origin) {
   const int b = c.model.bg_size;
   LS_CHECK(b == 0 || ((b & (b - 1)) == 0 && b >= 8 && b <= s),
            "config {}: model.bg_size = {} must be 0 or a power of two from 8 to data.size = {}", origin, b, s);
+  LS_CHECK(c.model.bg_detail_start == 0 || (b != 0 && b < s),
+           "config {}: model.bg_detail_start = {} needs a coarse background: model.bg_size between 8 and data.size / 2 "
+           "(it is {})",
+           origin, c.model.bg_detail_start, b);
   LS_CHECK(c.data.eval_size == 0 || c.data.eval_size >= 4,
            "config {}: data.eval_size = {} must be 0 (= data.size) or at least 4", origin, c.data.eval_size);
   LS_CHECK(c.data.eval_source == "shapes" || c.data.eval_source == "none" || !c.data.eval_root.empty(),

@@ -40,6 +40,8 @@ struct ModelConfig {
   int embed_dim = 64;                  // G_f's embedding of c
   int g_width = 64;                    // generator channels at 4x4, halving per doubling
   int bg_size = 0;                     // G_b's resolution, upsampled bilinearly to S (0 = S)
+  int64_t bg_detail_start = 0;         // G step from which G_b's full-resolution detail fades in (0 = never)
+  int64_t bg_detail_steps = 1000;      // ... over this many G steps
   int d_width = 32;                    // discriminator channels after the first block, doubling per block
   bool d_spectral_norm = true;         // spectral normalization on every D and E_x weight [choice: SNGAN]
   int e_pi_width = 16;                 // E_pi channels after the first block

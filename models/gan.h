@@ -29,6 +29,8 @@ struct CriticOutput {
 class Generator : public Module {
  public:
   virtual Layers generate(const Tensor& z, const Tensor& c) = 0;  // z [N,z_dim], c [N,c_dim] (one-hot or normal)
+  // Weight α in [0, 1] of G_b's full-resolution detail (model.bg_detail_start); the trainer sets it every G step.
+  virtual void set_background_detail(float alpha);
 };
 
 class Critic : public Module {

@@ -137,6 +137,13 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
   Generator& g = *nets.g;
   Critic& d = *nets.d;
 
+  if (m.bg_detail_start > 0) {
+    // G_b first learns a coarse background, so the horse settles in the foreground layer; then its full-resolution
+    // detail fades in, and backgrounds get the texture that real ones have (and F learns not to rely on blur).
+    const float alpha = std::clamp(float(gan_done - m.bg_detail_start) / float(m.bg_detail_steps), 0.f, 1.f);
+    g.set_background_detail(alpha);
+    if (nets.g_ema) nets.g_ema->set_background_detail(alpha);
+  }
   const Tensor z = Tensor::normal({b, m.z_dim}, rng, 0.f, 1.f, dev);
   const Code c = sample_code(rng, b, m, dev);
   const Layers l = g.generate(z, c.input);

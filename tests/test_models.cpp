@@ -6,10 +6,13 @@
 #include <cmath>
 
 #include "core/autograd.h"
+#include "core/checkpoint.h"
 #include "core/ops.h"
 #include "models/gan.h"
 #include "models/losses.h"
 #include "models/unet.h"
+#include "tests/error_message.h"
+#include "tests/op_cases.h"
 
 namespace ls::models {
 namespace {
@@ -87,6 +90,52 @@ TEST(Models, CoarseBackgroundIsUpsampledToTheImageSize) {
     tv[coarse] = total_variation(l.x_b);
   }
   EXPECT_LT(tv[1], 0.5 * tv[0]) << "full-resolution TV " << tv[0] << ", coarse TV " << tv[1];
+}
+
+// model.bg_detail_start: at α = 0 the generator draws exactly what the coarse generator with the same weights draws;
+// α > 0 adds the detail branch, which then gets gradients, and raises the background's pixel-to-pixel variation.
+TEST(Models, BackgroundDetailFadesInOverTheCoarseBackground) {
+  const int n = 4, size = 32;
+  Rng rng(test::fresh_seed());
+  ModelConfig m = small_model();
+  m.bg_size = 8;
+  auto coarse = make_generator(m, size, rng);
+  m.bg_detail_start = 1;
+  auto detailed = make_generator(m, size, rng);
+  NamedTensors from = module_state(*detailed), to = module_state(*coarse);
+  size_t copied = 0;
+  for (auto& [name, t] : to)
+    for (const auto& [src_name, src] : from)
+      if (src_name == name) t.copy_from(src), ++copied;
+  ASSERT_EQ(copied, to.size());
+  ASSERT_GT(from.size(), to.size()) << "the detail branch adds tensors";
+
+  const Tensor z = Tensor::normal({n, m.z_dim}, rng), c = sample_code(rng, n, m, Device::CPU).input;
+  const auto draw = [&](Generator& g, float alpha) {
+    if (alpha >= 0) g.set_background_detail(alpha);
+    g.zero_grad();
+    const Layers l = g.generate(z, c);
+    sum(l.x_b).backward();
+    return l;
+  };
+  const Layers ref = draw(*coarse, -1), at0 = draw(*detailed, 0.f);
+  EXPECT_EQ(at0.x_b.to_vector(), ref.x_b.to_vector());
+  EXPECT_EQ(at0.pi.to_vector(), ref.pi.to_vector());
+  const auto detail_grad = [&] {
+    double g = 0;
+    for (const auto& [name, p] : detailed->named_parameters())
+      if (name.rfind("gb_detail.", 0) == 0 && p.grad().defined())
+        for (float v : p.grad().to_vector()) g += std::abs(v);
+    return g;
+  };
+  EXPECT_EQ(detail_grad(), 0.0) << "at α = 0 the detail branch is not used";
+  const Layers at1 = draw(*detailed, 1.f);
+  EXPECT_GT(detail_grad(), 0.0);
+  EXPECT_GT(total_variation(at1.x_b), 1.5 * total_variation(at0.x_b));
+  EXPECT_NE(test::error_message([&] { coarse->set_background_detail(0.5f); }).find("model.bg_detail_start"),
+            std::string::npos);
+  EXPECT_NE(test::error_message([&] { detailed->set_background_detail(1.5f); }).find("outside [0, 1]"),
+            std::string::npos);
 }
 
 TEST(Models, FrozenCriticAndUNetPassGradientsToTheGenerator) {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 
+#include "core/checkpoint.h"
 #include "core/error.h"
 #include "models/run.h"
 #include "models/trainer.h"
@@ -56,12 +57,20 @@ std::map<int64_t, nlohmann::json> step_losses(const std::string& dir) {
 TEST(TrainResume, InterruptedTwiceMatchesAnUninterruptedRunBitForBit) {
   // 2 rounds of {6 GAN, 4 U-Net} steps; stops in round 1's U-Net phase (step 8) and in round 2's GAN phase
   // (step 13, where L_bg through the frozen U-Net and the EMA are active). D sees DiffAugment's draws, which
-  // must resume with the rest of the random stream.
-  const Config cfg = tiny({"train.d_augment=colour,translation,cutout"});
+  // must resume with the rest of the random stream, and G_b's detail fades in over G steps 3..9 (α = (step − 3)/6),
+  // across both interruptions.
+  const Config cfg = tiny({"train.d_augment=colour,translation,cutout", "model.bg_size=8", "model.bg_detail_start=3",
+                           "model.bg_detail_steps=6"});
   const std::string a = fresh_dir("resume_a"), b = fresh_dir("resume_b");
   const TrainResult full = train(cfg, a);
   ASSERT_TRUE(full.finished);
   EXPECT_FALSE(train(cfg, b, false, 8).finished);
+  {
+    // The last G step before the stop had 5 G steps done before it: α = 2/6, in g and in its EMA copy.
+    const Checkpoint ck = load_checkpoint(run_file(b, kCheckpointFile));
+    EXPECT_FLOAT_EQ(ck.tensors.at("g.bg_detail_alpha").item(), 2.f / 6.f);
+    EXPECT_FLOAT_EQ(ck.tensors.at("g_ema.bg_detail_alpha").item(), 2.f / 6.f);
+  }
   EXPECT_FALSE(train(cfg, b, true, 13).finished);
   const TrainResult resumed = train(cfg, b, true);
   ASSERT_TRUE(resumed.finished);
@@ -71,6 +80,7 @@ TEST(TrainResume, InterruptedTwiceMatchesAnUninterruptedRunBitForBit) {
   ASSERT_EQ(lb.size(), la.size());
   for (const auto& [step, j] : la) EXPECT_EQ(j.dump(), lb.at(step).dump()) << "step " << step;
   EXPECT_GT(la.at(13)["bg"].get<double>(), 0.0) << "round 2 must train with L_bg";
+  EXPECT_EQ(load_checkpoint(run_file(a, kCheckpointFile)).tensors.at("g_ema.bg_detail_alpha").item(), 1.f);
   EXPECT_EQ(full.metrics["iou"], resumed.metrics["iou"]);
   EXPECT_EQ(full.metrics["nmi"], resumed.metrics["nmi"]);
   fs::remove_all(a), fs::remove_all(b);
