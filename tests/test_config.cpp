@@ -63,6 +63,11 @@ TEST(Config, InvalidValuesSayWhatIsAllowed) {
   EXPECT_NE(e.find("needs data.root"), std::string::npos) << e;
   e = test::error_message([] { parse_config("[data]\nsize = 32\n[model]\nbg_size = 64\n", "t.toml"); });
   EXPECT_NE(e.find("model.bg_size = 64 must be 0 or a power of two from 8 to data.size = 32"), std::string::npos) << e;
+  e = test::error_message(
+      [] { parse_config("[data]\nsize = 32\n[model]\nbg_size = 32\nbg_detail_start = 100\n", "t.toml"); });
+  EXPECT_NE(e.find("model.bg_detail_start = 100 needs a coarse background"), std::string::npos) << e;
+  e = test::error_message([] { parse_config("[train]\nd_augment = \"colour,blur\"\n", "t.toml"); });
+  EXPECT_NE(e.find("train.d_augment = 'colour,blur': 'blur' is not allowed"), std::string::npos) << e;
   e = test::error_message([] { parse_config("[train\n", "t.toml"); });
   EXPECT_NE(e.find("TOML error at line 1"), std::string::npos) << e;
 }
