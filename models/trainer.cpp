@@ -137,12 +137,14 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
   Generator& g = *nets.g;
   Critic& d = *nets.d;
 
+  float detail = 0;
   if (m.bg_detail_start > 0) {
-    // G_b first learns a coarse background, so the horse settles in the foreground layer; then its full-resolution
-    // detail fades in, and backgrounds get the texture that real ones have (and F learns not to rely on blur).
-    const float alpha = std::clamp(float(gan_done - m.bg_detail_start) / float(m.bg_detail_steps), 0.f, 1.f);
-    g.set_background_detail(alpha);
-    if (nets.g_ema) nets.g_ema->set_background_detail(alpha);
+    // G_b first learns a coarse background, so the object settles in the foreground layer; then its full-resolution
+    // detail fades in, so that backgrounds get the texture of real ones and F cannot take sharpness for foreground.
+    // (On the Weizmann horses G_b later takes the horses back: docs/RESULTS.md.)
+    detail = std::clamp(float(gan_done - m.bg_detail_start) / float(m.bg_detail_steps), 0.f, 1.f);
+    g.set_background_detail(detail);
+    if (nets.g_ema) nets.g_ema->set_background_detail(detail);
   }
   const Tensor z = Tensor::normal({b, m.z_dim}, rng, 0.f, 1.f, dev);
   const Code c = sample_code(rng, b, m, dev);
@@ -198,11 +200,13 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
   cm /= double(cov.size());
   for (float x : cov) cv += (x - cm) * (x - cm);
   monitor(cm);
-  return {{"loss_d", loss_d.item()}, {"adv_d", adv_d.item()},
-          {"mi_d", mi_d.item()},     {"loss_g", loss_g.item()},
-          {"adv_g", adv_g.item()},   {"mi_g", mi_g.item()},
-          {"bin", bin.item()},       {"bg", bg.defined() ? bg.item() : 0.0},
-          {"coverage", cm},          {"coverage_std", std::sqrt(cv / double(cov.size()))}};
+  std::map<std::string, double> out = {{"loss_d", loss_d.item()}, {"adv_d", adv_d.item()},
+                                       {"mi_d", mi_d.item()},     {"loss_g", loss_g.item()},
+                                       {"adv_g", adv_g.item()},   {"mi_g", mi_g.item()},
+                                       {"bin", bin.item()},       {"bg", bg.defined() ? bg.item() : 0.0},
+                                       {"coverage", cm},          {"coverage_std", std::sqrt(cv / double(cov.size()))}};
+  if (m.bg_detail_start > 0) out["bg_detail"] = detail;
+  return out;
 }
 
 std::map<std::string, double> Trainer::State::seg_step() {

@@ -81,6 +81,7 @@ TEST(TrainResume, InterruptedTwiceMatchesAnUninterruptedRunBitForBit) {
   for (const auto& [step, j] : la) EXPECT_EQ(j.dump(), lb.at(step).dump()) << "step " << step;
   EXPECT_GT(la.at(13)["bg"].get<double>(), 0.0) << "round 2 must train with L_bg";
   EXPECT_EQ(load_checkpoint(run_file(a, kCheckpointFile)).tensors.at("g_ema.bg_detail_alpha").item(), 1.f);
+  EXPECT_FLOAT_EQ(float(la.at(6)["bg_detail"].get<double>()), 2.f / 6.f) << "the log's α at step 6 (5 G steps done)";
   EXPECT_EQ(full.metrics["iou"], resumed.metrics["iou"]);
   EXPECT_EQ(full.metrics["nmi"], resumed.metrics["nmi"]);
   fs::remove_all(a), fs::remove_all(b);
