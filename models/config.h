@@ -54,6 +54,10 @@ struct LossConfig {
   float gamma_b = 2.f;
   float gamma_bg = 1.f;
   int64_t b_warmup = 0;  // G steps over which gamma_b ramps linearly from 0 (0 = constant)
+  // Outside the paper (0 = off): PerturbGAN's minimum mask size and ILSGAN's layer independence, see losses.h.
+  float gamma_size = 0.f;
+  float min_coverage = 0.25f;
+  float gamma_ils = 0.f;
 };
 
 struct PerturbConfig {

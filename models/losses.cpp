@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "core/error.h"
 #include "core/ops.h"
 
 namespace ls::models {
@@ -32,6 +33,30 @@ Tensor code_nll(const Tensor& encoder_out, const Code& c) {
 Tensor background_loss(const Tensor& f_logit_on_background) {
   return bce_with_logits(f_logit_on_background,
                          Tensor::zeros(f_logit_on_background.shape(), f_logit_on_background.device()));
+}
+
+Tensor mask_size_loss(const Tensor& pi, float min_coverage) {
+  return mean(relu(add_scalar(-mean(pi, {1, 2, 3}), min_coverage)));
+}
+
+namespace {
+
+Tensor mean_abs(const Tensor& x) { return mean(relu(x)) + mean(relu(-x)); }
+
+// The batch rolled by one: sample i+1 sits where sample i was.
+Tensor roll_batch(const Tensor& x) {
+  const int64_t n = x.shape()[0];
+  return concat({slice(x, 0, 1, n), slice(x, 0, 0, 1)}, 0);
+}
+
+Tensor club_laplace(const Tensor& a, const Tensor& b) { return mean_abs(roll_batch(a) - b) - mean_abs(a - b); }
+
+}  // namespace
+
+Tensor layer_independence_loss(const Tensor& x_b, const Tensor& x_f, const Tensor& pi) {
+  LS_CHECK(x_b.shape()[0] >= 2, "layer independence needs a batch of at least 2 (got {})", x_b.shape()[0]);
+  const Tensor outside = add_scalar(-pi, 1.f);
+  return club_laplace(x_b * pi, x_f * pi) + club_laplace(x_f * outside, x_b * outside);
 }
 
 }  // namespace ls::models

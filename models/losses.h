@@ -27,4 +27,14 @@ inline Tensor segmentation_loss(const Tensor& f_logit, const Tensor& pi) { retur
 // L_bg = mean −log(1 − F(x_b)) (paper Eq. 8 with the sign fixed): BCE of F on the background against "background".
 Tensor background_loss(const Tensor& f_logit_on_background);
 
+// Two terms from outside the paper, both off by default, against the split where G_b draws the object and π keeps
+// only a code-carrying speck (docs/RESULTS.md).
+// L_size = mean_i max(0, η − mean_hw π_i): PerturbGAN's (Bielski & Favaro 2019) minimum mask size, per sample.
+Tensor mask_size_loss(const Tensor& pi, float min_coverage);
+
+// L_ils: ILSGAN's (Zou et al. 2023) layer independence, the CLUB upper bound on I(x_b·π; x_f·π) + I(x_f·(1−π);
+// x_b·(1−π)) with a fixed Laplace model: for each pair (a, b), −mean|a_i − b_i| + mean|a_{i+1} − b_i|. The
+// mismatched pairs come from rolling the batch by one, so no sample is paired with itself. Needs a batch of ≥ 2.
+Tensor layer_independence_loss(const Tensor& x_b, const Tensor& x_f, const Tensor& pi);
+
 }  // namespace ls::models

@@ -175,6 +175,9 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
   const Tensor bin = binarization_loss(fake.mask);
   const float gamma_b = w.b_warmup > 0 ? w.gamma_b * std::min(1.f, float(gan_done) / float(w.b_warmup)) : w.gamma_b;
   Tensor loss_g = adv_g + mi_g * w.gamma_mi + bin * gamma_b;
+  Tensor size, ils;
+  if (w.gamma_size > 0) loss_g = loss_g + (size = mask_size_loss(fake.mask, w.min_coverage)) * w.gamma_size;
+  if (w.gamma_ils > 0) loss_g = loss_g + (ils = layer_independence_loss(l.x_b, l.x_f, l.pi)) * w.gamma_ils;
   Tensor bg;
   if (use_bg) {
     bg = background_loss(nets.f->forward(l.x_b));
@@ -206,6 +209,8 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
                                        {"bin", bin.item()},       {"bg", bg.defined() ? bg.item() : 0.0},
                                        {"coverage", cm},          {"coverage_std", std::sqrt(cv / double(cov.size()))}};
   if (m.bg_detail_start > 0) out["bg_detail"] = detail;
+  if (size.defined()) out["size"] = size.item();
+  if (ils.defined()) out["ils"] = ils.item();
   return out;
 }
 
@@ -266,7 +271,7 @@ void Trainer::State::progress(int round, const char* phase, int64_t local, int64
     if (window.sum.count(key)) losses += fmt::format(" {} {:.3f}", label, window.sum[key] / double(window.steps));
   };
   show("loss_d", "D"), show("loss_g", "G"), show("mi_g", "mi"), show("bin", "bin"), show("bg", "bg");
-  show("coverage", "cov"), show("loss_f", "F");
+  show("size", "size"), show("ils", "ils"), show("coverage", "cov"), show("loss_f", "F");
   fmt::print(stderr, "{}round {}/{} {} {}/{} (step {}/{}){} | {:.1f} it/s | ETA {}{}", tty ? "\r\033[K" : "", round + 1,
              cfg.train.rounds, phase, local, len, step, total(), losses, last > 0 ? 1.0 / last : 0.0, clock_text(eta),
              tty ? "" : "\n");

@@ -68,6 +68,9 @@ TEST(Config, InvalidValuesSayWhatIsAllowed) {
   EXPECT_NE(e.find("model.bg_detail_start = 100 needs a coarse background"), std::string::npos) << e;
   e = test::error_message([] { parse_config("[train]\nd_augment = \"colour,blur\"\n", "t.toml"); });
   EXPECT_NE(e.find("train.d_augment = 'colour,blur': 'blur' is not allowed"), std::string::npos) << e;
+  e = test::error_message([] { parse_config("[loss]\nmin_coverage = 1.5\n", "t.toml"); });
+  EXPECT_NE(e.find("loss.min_coverage"), std::string::npos) << e;
+  EXPECT_NE(e.find("out of range [0, 1]"), std::string::npos) << e;
   e = test::error_message([] { parse_config("[train\n", "t.toml"); });
   EXPECT_NE(e.find("TOML error at line 1"), std::string::npos) << e;
 }

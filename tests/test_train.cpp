@@ -58,9 +58,10 @@ TEST(TrainResume, InterruptedTwiceMatchesAnUninterruptedRunBitForBit) {
   // 2 rounds of {6 GAN, 4 U-Net} steps; stops in round 1's U-Net phase (step 8) and in round 2's GAN phase
   // (step 13, where L_bg through the frozen U-Net and the EMA are active). D sees DiffAugment's draws, which
   // must resume with the rest of the random stream, and G_b's detail fades in over G steps 3..9 (α = (step − 3)/6),
-  // across both interruptions.
-  const Config cfg = tiny({"train.d_augment=colour,translation,cutout", "model.bg_size=8", "model.bg_detail_start=3",
-                           "model.bg_detail_steps=6"});
+  // across both interruptions. The two terms from outside the paper are on (min_coverage 0.9 keeps the hinge active).
+  const Config cfg =
+      tiny({"train.d_augment=colour,translation,cutout", "model.bg_size=8", "model.bg_detail_start=3",
+            "model.bg_detail_steps=6", "loss.gamma_size=1", "loss.min_coverage=0.9", "loss.gamma_ils=1"});
   const std::string a = fresh_dir("resume_a"), b = fresh_dir("resume_b");
   const TrainResult full = train(cfg, a);
   ASSERT_TRUE(full.finished);
@@ -80,6 +81,8 @@ TEST(TrainResume, InterruptedTwiceMatchesAnUninterruptedRunBitForBit) {
   ASSERT_EQ(lb.size(), la.size());
   for (const auto& [step, j] : la) EXPECT_EQ(j.dump(), lb.at(step).dump()) << "step " << step;
   EXPECT_GT(la.at(13)["bg"].get<double>(), 0.0) << "round 2 must train with L_bg";
+  EXPECT_GT(la.at(6)["size"].get<double>(), 0.0) << "the mask-size hinge is logged";
+  EXPECT_TRUE(la.at(6).contains("ils")) << la.at(6).dump();
   EXPECT_EQ(load_checkpoint(run_file(a, kCheckpointFile)).tensors.at("g_ema.bg_detail_alpha").item(), 1.f);
   EXPECT_FLOAT_EQ(float(la.at(6)["bg_detail"].get<double>()), 2.f / 6.f) << "the log's α at step 6 (5 G steps done)";
   EXPECT_EQ(full.metrics["iou"], resumed.metrics["iou"]);
