@@ -55,12 +55,12 @@ std::vector<BenchRow> conv_rows(int N, int C, int K, int H, int W, int R, int pa
   auto dw = std::make_shared<Tensor>(Tensor::empty(w->shape()));
   const double flops = 2.0 * N * K * P * Q * C * R * R;
   const std::string shape = fmt::format("N{} C{}->{} {}x{} k{} p{}", N, C, K, H, W, R, pad);
-  auto fwd = [=] { ls::cpu::conv2d_forward(x->data(), w->data(), y->data(), N, C, H, W, K, R, R, 1, pad, 1); };
+  auto fwd = [=] { ls::cpu::conv2d_forward(x->data(), w->data(), y->data(), N, C, H, W, K, R, R, 1, pad, pad, 1); };
   auto bwd_data = [=] {
-    ls::cpu::conv2d_backward_data(y->data(), w->data(), dx->data(), N, C, H, W, K, R, R, 1, pad, 1);
+    ls::cpu::conv2d_backward_data(y->data(), w->data(), dx->data(), N, C, H, W, K, R, R, 1, pad, pad, 1);
   };
   auto bwd_weight = [=] {
-    ls::cpu::conv2d_backward_weight(x->data(), y->data(), dw->data(), N, C, H, W, K, R, R, 1, pad, 1);
+    ls::cpu::conv2d_backward_weight(x->data(), y->data(), dw->data(), N, C, H, W, K, R, R, 1, pad, pad, 1);
   };
   return {{"conv2d forward  " + shape, flops, fwd},
           {"conv2d bwd-data " + shape, flops, bwd_data},

@@ -167,8 +167,9 @@ void engine_rows(std::vector<Row>& rows, ls::Rng& rng) {
     rows.push_back({"upsample_bilinear2x bwd", nchw, 20.0 * double(e), 0, [=](int i) {
                       ls::cuda::upsample_bilinear2x_backward(r->at(i, 1), r->at(i, 0), N * C, H, W, st());
                     }});
-    rows.push_back({"avg_pool2 fwd", fmt::format("{}x{}x{}x{}", N, C, 2 * H, 2 * W), 20.0 * double(e), 0,
-                    [=](int i) { ls::cuda::avg_pool2_forward(r->at(i, 1), r->at(i, 0), N * C, 2 * H, 2 * W, st()); }});
+    rows.push_back(
+        {"max_pool2d 2x2 fwd", fmt::format("{}x{}x{}x{}", N, C, 2 * H, 2 * W), 20.0 * double(e), 0,
+         [=](int i) { ls::cuda::max_pool2d_forward(r->at(i, 1), r->at(i, 0), N * C, 2 * H, 2 * W, 2, 2, 0, st()); }});
   }
   {
     // Adam over 10 M parameters in 40 tensors: reads param, grad, m, v; writes param, m, v.
@@ -194,16 +195,16 @@ void conv_rows(std::vector<Row>& rows, int N, int C, int K, int H, int W, int R,
   const double bytes = 4.0 * (double(N) * C * H * W + double(K) * C * R * R + double(N) * K * P * Q);
   const std::string shape = fmt::format("N{} C{}->{} {}x{} k{} s{}", N, C, K, H, W, R, stride);
   rows.push_back({"conv2d fwd", shape, bytes, flops, [=](int i) {
-                    ls::cuda::conv2d_forward(r->at(i, 0), r->at(i, 1), r->at(i, 2), N, C, H, W, K, R, R, stride, pad, 1,
-                                             st());
+                    ls::cuda::conv2d_forward(r->at(i, 0), r->at(i, 1), r->at(i, 2), N, C, H, W, K, R, R, stride, pad,
+                                             pad, 1, st());
                   }});
   rows.push_back({"conv2d bwd-data", shape, bytes, flops, [=](int i) {
                     ls::cuda::conv2d_backward_data(r->at(i, 2), r->at(i, 1), r->at(i, 0), N, C, H, W, K, R, R, stride,
-                                                   pad, 1, st());
+                                                   pad, pad, 1, st());
                   }});
   rows.push_back({"conv2d bwd-weight", shape, bytes, flops, [=](int i) {
                     ls::cuda::conv2d_backward_weight(r->at(i, 0), r->at(i, 2), r->at(i, 1), N, C, H, W, K, R, R, stride,
-                                                     pad, 1, st());
+                                                     pad, pad, 1, st());
                   }});
 }
 

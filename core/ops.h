@@ -36,8 +36,8 @@ namespace ls {
   X(Slice, "slice")                                \
   X(UpsampleNearest2x, "upsample_nearest2x")       \
   X(UpsampleBilinear2x, "upsample_bilinear2x")     \
-  X(AvgPool2, "avg_pool2")                         \
-  X(MaxPool2, "max_pool2")                         \
+  X(AvgPool2d, "avg_pool2d")                       \
+  X(MaxPool2d, "max_pool2d")                       \
   X(ComposePerturbed, "compose_perturbed")         \
   X(HingeD, "hinge_d_loss")                        \
   X(HingeG, "hinge_g_loss")                        \
@@ -56,8 +56,15 @@ enum class OpKind {
 const char* op_name(OpKind k);
 
 // ---- neural-network layers (core/ops_nn.cpp) --------------------------------------------------------------------
-// x [N,C,H,W], w [K,C/groups,R,S], b [K] or undefined. Output [N,K,(H+2p−R)/s+1,(W+2p−S)/s+1].
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride = 1, int pad = 0, int groups = 1);
+// Zero padding of a 2-D window: one int pads both axes; {h, w} pads rows and columns apart (PyTorch's padding=(h, w),
+// as Inception-v3's 1×7 convolutions need).
+struct Padding {
+  int h = 0, w = 0;
+  Padding(int both = 0) : h(both), w(both) {}  // implicit, so conv2d(x, w, b, 1, 1) still pads 1
+  Padding(int rows, int cols) : h(rows), w(cols) {}
+};
+// x [N,C,H,W], w [K,C/groups,R,S], b [K] or undefined. Output [N,K,(H+2p.h−R)/s+1,(W+2p.w−S)/s+1].
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride = 1, Padding pad = 0, int groups = 1);
 // x [N,C,H,W], w [C,K,R,S] (PyTorch layout), b [K]. Output H' = (H−1)s − 2p + R + output_pad.
 Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride = 1, int pad = 0,
                         int output_pad = 0);
@@ -98,8 +105,11 @@ Tensor slice(const Tensor& x, int axis, int64_t start, int64_t end);  // [start,
 // ---- resampling (core/ops_nn.cpp) ------------------------------------------------------------------------------
 Tensor upsample_nearest2x(const Tensor& x);
 Tensor upsample_bilinear2x(const Tensor& x);  // align_corners=false, as F.interpolate(scale_factor=2)
-Tensor avg_pool2(const Tensor& x);            // 2×2, stride 2; odd trailing row/column dropped (floor)
-Tensor max_pool2(const Tensor& x);
+// General k×k pooling, stride s, padding p ≤ k/2 (PyTorch's F.max_pool2d / F.avg_pool2d, floor mode): output
+// (H + 2p − k)/s + 1. Max pooling never picks padding (−∞); its gradient goes to each window's first maximum.
+// Average pooling divides by k² (count_include_pad) or by the number of in-image taps.
+Tensor max_pool2d(const Tensor& x, int kernel, int stride, int pad = 0);
+Tensor avg_pool2d(const Tensor& x, int kernel, int stride, int pad = 0, bool count_include_pad = true);
 
 // ---- the layered-GAN ops and losses (core/ops_loss.cpp, core/ops_compose.cpp) ----------------------------------
 struct Composite {

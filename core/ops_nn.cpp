@@ -1,6 +1,6 @@
 // core/ops_nn.cpp — the neural-network ops of core/ops.h: convolution, transposed convolution, linear, batch-norm,
-// spectral normalisation, ×2 upsampling and 2×2 pooling, forward and backward.
-// Kernels: kernels/cpu/{conv,gemm,batchnorm,spectral,resample}.h (CUDA twins in kernels/cuda/, same arguments plus
+// spectral normalisation, ×2 upsampling, 2×2 and general k×k pooling, forward and backward.
+// Kernels: kernels/cpu/{conv,gemm,batchnorm,spectral,resample,pool}.h (CUDA twins in kernels/cuda/, same arguments plus
 // a stream). Conventions are PyTorch's and are spelled out in the kernel headers:
 //  - conv2d output (H + 2p − R)/s + 1 (floor); conv_transpose2d output (H − 1)s − 2p + R + output_pad, with
 //    output_pad < stride; it is conv2d's backward-data with x and y swapped (weight [C_in, C_out, R, S]);
@@ -14,6 +14,7 @@
 #include "kernels/cpu/batchnorm.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/pool.h"
 #include "kernels/cpu/resample.h"
 #include "kernels/cpu/spectral.h"
 #include "kernels/dispatch.h"
@@ -32,37 +33,39 @@ static void check_bias(const char* op, const Tensor& b, int64_t n, const Tensor&
 
 // ---- convolution ------------------------------------------------------------------------------------------------
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, int pad, int groups) {
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, Padding pad, int groups) {
   const char* op = "conv2d";
   check_dim(op, x, 4);
   check_dim(op, w, 4);
   check_same_device(op, x, w);
-  LS_CHECK(stride >= 1 && pad >= 0 && groups >= 1, "conv2d: need stride ≥ 1, pad ≥ 0, groups ≥ 1; got {}, {}, {}",
-           stride, pad, groups);
+  LS_CHECK(stride >= 1 && pad.h >= 0 && pad.w >= 0 && groups >= 1,
+           "conv2d: need stride ≥ 1, pad ≥ 0, groups ≥ 1; got {}, ({}, {}), {}", stride, pad.h, pad.w, groups);
   const int N = dim_of(x, 0), C = dim_of(x, 1), H = dim_of(x, 2), W = dim_of(x, 3);
   const int K = dim_of(w, 0), R = dim_of(w, 2), S = dim_of(w, 3);
   LS_CHECK(
       w.size(1) * groups == C && K % groups == 0,
       "conv2d: input {} and weight {} do not match with groups={} (need weight [K, C/groups, R, S], K % groups = 0)",
       shape_str(x.shape()), shape_str(w.shape()), groups);
-  LS_CHECK(H + 2 * pad >= R && W + 2 * pad >= S, "conv2d: weight {} is larger than the padded input {} (pad {})",
-           shape_str(w.shape()), shape_str(x.shape()), pad);
+  LS_CHECK(H + 2 * pad.h >= R && W + 2 * pad.w >= S,
+           "conv2d: weight {} is larger than the padded input {} (pad ({}, {}))", shape_str(w.shape()),
+           shape_str(x.shape()), pad.h, pad.w);
   check_bias(op, b, K, x);
-  const int P = (H + 2 * pad - R) / stride + 1, Q = (W + 2 * pad - S) / stride + 1;
+  const int P = (H + 2 * pad.h - R) / stride + 1, Q = (W + 2 * pad.w - S) / stride + 1;
+  const int ph = pad.h, pw = pad.w;
   const Device dev = x.device();
   Tensor y = Tensor::empty({N, K, P, Q}, dev);
-  LS_DISPATCH(dev, conv2d_forward, x.data(), w.data(), y.data(), N, C, H, W, K, R, S, stride, pad, groups);
+  LS_DISPATCH(dev, conv2d_forward, x.data(), w.data(), y.data(), N, C, H, W, K, R, S, stride, ph, pw, groups);
   if (b.defined()) LS_DISPATCH(dev, add_bias, y.data(), b.data(), N, K, P * Q);
   autograd::record(OpKind::Conv2d, {x, w, b}, {y}, [=](const TensorList& g) -> TensorList {
     Tensor gx, gw, gb;
     if (x.requires_grad()) {
       gx = Tensor::empty(x.shape(), dev);
-      LS_DISPATCH(dev, conv2d_backward_data, g[0].data(), w.data(), gx.data(), N, C, H, W, K, R, S, stride, pad,
+      LS_DISPATCH(dev, conv2d_backward_data, g[0].data(), w.data(), gx.data(), N, C, H, W, K, R, S, stride, ph, pw,
                   groups);
     }
     if (w.requires_grad()) {
       gw = Tensor::empty(w.shape(), dev);
-      LS_DISPATCH(dev, conv2d_backward_weight, x.data(), g[0].data(), gw.data(), N, C, H, W, K, R, S, stride, pad,
+      LS_DISPATCH(dev, conv2d_backward_weight, x.data(), g[0].data(), gw.data(), N, C, H, W, K, R, S, stride, ph, pw,
                   groups);
     }
     if (b.requires_grad()) {
@@ -97,18 +100,18 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& w, const Tensor& b, int s
   check_bias(op, b, Cout, x);
   const Device dev = x.device();
   Tensor y = Tensor::empty({N, Cout, H, W}, dev);
-  LS_DISPATCH(dev, conv2d_backward_data, x.data(), w.data(), y.data(), N, Cout, H, W, Cin, R, S, stride, pad, 1);
+  LS_DISPATCH(dev, conv2d_backward_data, x.data(), w.data(), y.data(), N, Cout, H, W, Cin, R, S, stride, pad, pad, 1);
   if (b.defined()) LS_DISPATCH(dev, add_bias, y.data(), b.data(), N, Cout, H * W);
   autograd::record(OpKind::ConvTranspose2d, {x, w, b}, {y}, [=](const TensorList& g) -> TensorList {
     Tensor gx, gw, gb;
     if (x.requires_grad()) {
       gx = Tensor::empty(x.shape(), dev);
-      LS_DISPATCH(dev, conv2d_forward, g[0].data(), w.data(), gx.data(), N, Cout, H, W, Cin, R, S, stride, pad, 1);
+      LS_DISPATCH(dev, conv2d_forward, g[0].data(), w.data(), gx.data(), N, Cout, H, W, Cin, R, S, stride, pad, pad, 1);
     }
     if (w.requires_grad()) {
       gw = Tensor::empty(w.shape(), dev);
       LS_DISPATCH(dev, conv2d_backward_weight, g[0].data(), x.data(), gw.data(), N, Cout, H, W, Cin, R, S, stride, pad,
-                  1);
+                  pad, 1);
     }
     if (b.requires_grad()) {
       gb = Tensor::empty(b.shape(), dev);
@@ -212,16 +215,13 @@ Tensor spectral_normalize(const Tensor& w, Tensor& u, bool update, int n_iter, f
 
 // ---- resampling -------------------------------------------------------------------------------------------------
 
-// The shared body of the four resampling ops on x [N, C, H, W]: output [N, C, H·factor, W·factor] (factor 2 or ½,
-// floored), forward(x, y, NC, H, W) and backward(x, dy, dx, NC, H, W) as the kernels of kernels/cpu/resample.h.
+// The shared body of the resampling and pooling ops on x [N, C, H, W]: output [N, C, P, Q]; forward(dev, x, y, NC, H,
+// W) and backward(dev, x, dy, dx, NC, H, W) call the kernels of kernels/cpu/resample.h or kernels/cpu/pool.h.
 template <class Forward, class Backward>
-static Tensor resample(OpKind kind, const Tensor& x, bool up, Forward forward, Backward backward) {
-  const char* op = op_name(kind);
-  check_dim(op, x, 4);
+static Tensor planewise(OpKind kind, const Tensor& x, int P, int Q, Forward forward, Backward backward) {
   const int N = dim_of(x, 0), C = dim_of(x, 1), H = dim_of(x, 2), W = dim_of(x, 3), NC = N * C;
-  LS_CHECK(up || (H >= 2 && W >= 2), "{}: input {} is smaller than the 2×2 window", op, shape_str(x.shape()));
   const Device dev = x.device();
-  Tensor y = Tensor::empty({N, C, up ? 2 * H : H / 2, up ? 2 * W : W / 2}, dev);
+  Tensor y = Tensor::empty({N, C, P, Q}, dev);
   forward(dev, x.data(), y.data(), NC, H, W);
   autograd::record(kind, {x}, {y}, [=](const TensorList& g) -> TensorList {
     Tensor gx = Tensor::empty(x.shape(), dev);
@@ -231,9 +231,15 @@ static Tensor resample(OpKind kind, const Tensor& x, bool up, Forward forward, B
   return y;
 }
 
+template <class Forward, class Backward>
+static Tensor upsample2x(OpKind kind, const Tensor& x, Forward forward, Backward backward) {
+  check_dim(op_name(kind), x, 4);
+  return planewise(kind, x, 2 * dim_of(x, 2), 2 * dim_of(x, 3), forward, backward);
+}
+
 Tensor upsample_nearest2x(const Tensor& x) {
-  return resample(
-      OpKind::UpsampleNearest2x, x, true,
+  return upsample2x(
+      OpKind::UpsampleNearest2x, x,
       [](Device d, const float* x, float* y, int NC, int H, int W) {
         LS_DISPATCH(d, upsample_nearest2x_forward, x, y, NC, H, W);
       },
@@ -243,8 +249,8 @@ Tensor upsample_nearest2x(const Tensor& x) {
 }
 
 Tensor upsample_bilinear2x(const Tensor& x) {
-  return resample(
-      OpKind::UpsampleBilinear2x, x, true,
+  return upsample2x(
+      OpKind::UpsampleBilinear2x, x,
       [](Device d, const float* x, float* y, int NC, int H, int W) {
         LS_DISPATCH(d, upsample_bilinear2x_forward, x, y, NC, H, W);
       },
@@ -253,26 +259,42 @@ Tensor upsample_bilinear2x(const Tensor& x) {
       });
 }
 
-Tensor avg_pool2(const Tensor& x) {
-  return resample(
-      OpKind::AvgPool2, x, false,
-      [](Device d, const float* x, float* y, int NC, int H, int W) {
-        LS_DISPATCH(d, avg_pool2_forward, x, y, NC, H, W);
-      },
-      [](Device d, const float*, const float* dy, float* dx, int NC, int H, int W) {
-        LS_DISPATCH(d, avg_pool2_backward, dy, dx, NC, H, W);
-      });
+// ---- general pooling ----------------------------------------------------------------------------------------------
+
+// The checks shared by max_pool2d and avg_pool2d; forward and backward as for planewise.
+template <class Forward, class Backward>
+static Tensor pool2d(OpKind kind, const Tensor& x, int k, int stride, int pad, Forward forward, Backward backward) {
+  const char* op = op_name(kind);
+  check_dim(op, x, 4);
+  LS_CHECK(k >= 1 && stride >= 1 && pad >= 0 && 2 * pad <= k,
+           "{}: need kernel ≥ 1, stride ≥ 1 and 0 ≤ pad ≤ kernel/2; got kernel {}, stride {}, pad {}", op, k, stride,
+           pad);
+  const int H = dim_of(x, 2), W = dim_of(x, 3);
+  LS_CHECK(H + 2 * pad >= k && W + 2 * pad >= k, "{}: input {} is smaller than the {}×{} window (pad {})", op,
+           shape_str(x.shape()), k, k, pad);
+  return planewise(kind, x, (H + 2 * pad - k) / stride + 1, (W + 2 * pad - k) / stride + 1, forward, backward);
 }
 
 // The backward recomputes each window's first maximum from x.
-Tensor max_pool2(const Tensor& x) {
-  return resample(
-      OpKind::MaxPool2, x, false,
-      [](Device d, const float* x, float* y, int NC, int H, int W) {
-        LS_DISPATCH(d, max_pool2_forward, x, y, NC, H, W);
+Tensor max_pool2d(const Tensor& x, int k, int stride, int pad) {
+  return pool2d(
+      OpKind::MaxPool2d, x, k, stride, pad,
+      [=](Device d, const float* x, float* y, int NC, int H, int W) {
+        LS_DISPATCH(d, max_pool2d_forward, x, y, NC, H, W, k, stride, pad);
       },
-      [](Device d, const float* x, const float* dy, float* dx, int NC, int H, int W) {
-        LS_DISPATCH(d, max_pool2_backward, x, dy, dx, NC, H, W);
+      [=](Device d, const float* x, const float* dy, float* dx, int NC, int H, int W) {
+        LS_DISPATCH(d, max_pool2d_backward, x, dy, dx, NC, H, W, k, stride, pad);
+      });
+}
+
+Tensor avg_pool2d(const Tensor& x, int k, int stride, int pad, bool count_include_pad) {
+  return pool2d(
+      OpKind::AvgPool2d, x, k, stride, pad,
+      [=](Device d, const float* x, float* y, int NC, int H, int W) {
+        LS_DISPATCH(d, avg_pool2d_forward, x, y, NC, H, W, k, stride, pad, count_include_pad);
+      },
+      [=](Device d, const float*, const float* dy, float* dx, int NC, int H, int W) {
+        LS_DISPATCH(d, avg_pool2d_backward, dy, dx, NC, H, W, k, stride, pad, count_include_pad);
       });
 }
 

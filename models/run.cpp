@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "data/image.h"
+#include "data/shapes.h"
 #include "models/losses.h"
 
 namespace ls::models {
@@ -111,6 +112,18 @@ data::Clusterer load_clusterer(const std::string& run_dir, Device device) {
   LS_CHECK(r.cfg.model.c_kind == "categorical", "{}: E_x clusters only with a categorical code (model.c_kind = {})",
            run_dir, r.cfg.model.c_kind);
   return critic_clusterer(r.nets.d, r.cfg.data.size);
+}
+
+data::Dataset training_images(const DataConfig& d) {
+  if (d.source == "shapes") {
+    data::ShapesOptions o;
+    o.n = d.shapes_n, o.size = d.size, o.seed = d.shapes_seed, o.kinds = d.shapes_kinds;
+    return data::make_shapes(o);  // masks come along; training reads only the images
+  }
+  data::DatasetOptions o;
+  o.layout = d.source, o.size = d.size, o.crop = d.crop, o.split = d.train_split;
+  o.masks = data::MaskPolicy::kNone;  // unsupervised: never a mask
+  return data::load_dataset(d.root, o);
 }
 
 Synthetic synthesize(Generator& g, const ModelConfig& m, int64_t n, int batch, Rng& rng, Device device) {

@@ -3,12 +3,14 @@
 //   RUN_DIR/checkpoint.safetensors   the latest checkpoint (core/checkpoint.h): weights, buffers, Adam states, EMA
 //   RUN_DIR/log.jsonl                one JSON object per logged step, warning and evaluation
 //   RUN_DIR/metrics.json             the final evaluation; samples_round<k>.png, segmentation_round<k>.png
+//   RUN_DIR/fid.json                 FID and bg-FID from `layerseg fid` (docs/FID.md)
 //   ls::data::Predictor f = ls::models::load_segmenter("runs/demo");   // for `layerseg eval --run`
 //   ls::data::Clusterer e = ls::models::load_clusterer("runs/demo");   // argmax E_x, for NMI
 #pragma once
 #include <memory>
 #include <string>
 
+#include "data/dataset.h"
 #include "data/evaluate.h"
 #include "models/config.h"
 #include "models/gan.h"
@@ -40,6 +42,8 @@ struct LoadedRun {
 };
 // Reads RUN_DIR/config.toml and RUN_DIR/checkpoint.safetensors; errors name the missing or mismatching file.
 LoadedRun load_run(const std::string& run_dir, Device device = Device::CPU);
+// The real images a config trains on (data.source at data.size, never masks): what FID compares samples with.
+data::Dataset training_images(const DataConfig& d);
 
 // F in eval mode: images [N,3,H,W] in [-1,1] -> foreground probability [N,1,H,W]. F runs at its training size
 // (data.size): other sizes are resized to it and the probabilities back (bilinear).

@@ -34,18 +34,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-data::Dataset load_training_set(const DataConfig& d) {
-  if (d.source == "shapes") {
-    data::ShapesOptions o;
-    o.n = d.shapes_n, o.size = d.size, o.seed = d.shapes_seed, o.kinds = d.shapes_kinds;
-    return data::make_shapes(o);  // masks come along; training reads only the images
-  }
-  data::DatasetOptions o;
-  o.layout = d.source, o.size = d.size, o.crop = d.crop, o.split = d.train_split;
-  o.masks = data::MaskPolicy::kNone;  // unsupervised: never a mask
-  return data::load_dataset(d.root, o);
-}
-
 std::optional<data::Dataset> load_eval_set(const DataConfig& d) {
   if (d.eval_source == "none") return std::nullopt;
   if (d.eval_source == "shapes") {
@@ -429,7 +417,7 @@ Trainer::Trainer(const Config& cfg, TrainOptions opt) : s_(std::make_unique<Stat
   if (s.opt.resume) LS_CHECK(has_ckpt, "--resume: {} does not exist; nothing to resume", s.path(kCheckpointFile));
   fs::create_directories(s.opt.run_dir);
 
-  s.train_set = std::make_shared<const data::Dataset>(load_training_set(cfg.data));
+  s.train_set = std::make_shared<const data::Dataset>(training_images(cfg.data));
   LS_CHECK(s.train_set->count() > 0, "train: the training set is empty");
   s.eval_set = load_eval_set(cfg.data);
   s.nets = build_networks(cfg, s.rng, s.dev);

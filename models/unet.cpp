@@ -35,7 +35,7 @@ Tensor UNet::forward(const Tensor& x) {
   std::vector<Tensor> skips;
   Tensor h = x;
   for (size_t l = 0; l < down_.size(); ++l) {
-    if (l > 0) h = max_pool2(h);
+    if (l > 0) h = max_pool2d(h, 2, 2);
     h = down_[l]->forward(h);
     skips.push_back(h);
   }

@@ -1,12 +1,13 @@
 // tests/op_cases_nn.cpp — op-table rows (tests/op_cases.h) for the neural-network ops of core/ops_nn.cpp:
-// convolution, transposed convolution, linear, batch-norm, spectral normalisation, upsampling and pooling.
+// convolution, transposed convolution, linear, batch-norm, spectral normalisation, upsampling and pooling (2×2 and
+// general k×k).
 // Every row is gradient-checked by tests/test_gradcheck.cpp and compared CPU-vs-CUDA by the CUDA suite:
 //   build/layerseg_tests --gtest_filter='GradCheck*'
 // Inputs stay small (≤ ~500 elements) so the finite differences of all rows run in well under a second.
 // Device tolerances: 1e-4 for GEMM-based ops (conv, linear: each output sums up to a few hundred FP32 products and
 // cuBLAS/cuDNN sum in another order and with FMA; this assumes TF32 is off); 1e-4 for batch-norm and spectral norm
 // (reductions in another order, then a division by a standard deviation or σ); 1e-6 for resampling (a handful of
-// weighted terms per output, weights exact in binary).
+// weighted terms per output, weights exact in binary) and for k×k pooling (the same sums in the same order).
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -22,6 +23,7 @@ TensorList one(const Tensor& t) { return {t}; }
 constexpr float kGemmTol = 1e-4f;      // sums of up to a few hundred FP32 products, in another order
 constexpr float kNormTol = 1e-4f;      // a reduction in another order, then a division by its result
 constexpr float kResampleTol = 1e-6f;  // ≤ 4 terms per output with exact weights (0.25, 0.75, 1)
+constexpr float kPoolTol = 1e-6f;      // both devices add the same ≤ 9 terms in the same order (kernels/cuda/pool.cu)
 
 // A case with default gradient-check settings and the device tolerance `tol` (absolute and relative).
 OpCase make(const char* name, std::vector<Shape> shapes, std::function<TensorList(const TensorList&)> run, float tol) {
@@ -48,6 +50,19 @@ LS_OP_CASE(make(
 LS_OP_CASE(make(
     "conv2d/1x1_batched_small_planes", {{5, 3, 3, 3}, {2, 3, 1, 1}, {2}},
     [](const TensorList& x) { return one(conv2d(x[0], x[1], x[2])); }, kGemmTol));
+// Separate row and column padding: Inception-v3's 1×7 and 3×1 kernels (models/inception.h).
+LS_OP_CASE(make(
+    "conv2d/1x7_pad0x3", {{2, 3, 4, 9}, {4, 3, 1, 7}, {4}},
+    [](const TensorList& x) {
+      return one(conv2d(x[0], x[1], x[2], 1, {0, 3}));
+    },
+    kGemmTol));
+LS_OP_CASE(make(
+    "conv2d/3x1_pad1x0_stride2", {{2, 3, 7, 4}, {2, 3, 3, 1}, {2}},
+    [](const TensorList& x) {
+      return one(conv2d(x[0], x[1], x[2], 2, {1, 0}));
+    },
+    kGemmTol));
 LS_OP_CASE(make(
     "conv2d/groups2", {{2, 4, 5, 5}, {6, 2, 3, 3}, {6}},
     [](const TensorList& x) { return one(conv2d(x[0], x[1], x[2], 1, 1, 2)); }, kGemmTol));
@@ -120,12 +135,12 @@ LS_OP_CASE(make(
     "upsample_bilinear2x/one_pixel_rows", {{1, 2, 1, 4}},
     [](const TensorList& x) { return one(upsample_bilinear2x(x[0])); }, kResampleTol));
 LS_OP_CASE(make(
-    "avg_pool2/odd_floor", {{2, 3, 5, 7}}, [](const TensorList& x) { return one(avg_pool2(x[0])); }, kResampleTol));
-// Distinct values 0.05 apart (> 2·fd_step): a finite difference never changes which element is the window's max.
-OpCase max_pool_case() {
-  const Shape shape{2, 3, 5, 6};
-  OpCase c = make(
-      "max_pool2/distinct_values_odd", {shape}, [](const TensorList& x) { return one(max_pool2(x[0])); }, kResampleTol);
+    "avg_pool2d/2x2_odd_floor", {{2, 3, 5, 7}}, [](const TensorList& x) { return one(avg_pool2d(x[0], 2, 2)); },
+    kPoolTol));
+// Distinct values 0.05 apart (> 2·fd_step): a finite difference never changes which element is a window's max.
+OpCase distinct_values_case(const char* name, const Shape& shape, std::function<TensorList(const TensorList&)> run,
+                            float tol) {
+  OpCase c = make(name, {shape}, std::move(run), tol);
   c.make_inputs = [shape](Rng& rng) {
     std::vector<float> v(size_t(shape_numel(shape)));
     for (size_t i = 0; i < v.size(); ++i) v[i] = 0.05f * float(i) - 4.f;
@@ -134,7 +149,24 @@ OpCase max_pool_case() {
   };
   return c;
 }
-LS_OP_CASE(max_pool_case());
+LS_OP_CASE(distinct_values_case(
+    "max_pool2d/2x2_distinct_values_odd", {2, 3, 5, 6}, [](const TensorList& x) { return one(max_pool2d(x[0], 2, 2)); },
+    kPoolTol));
+// General pooling with Inception-v3's windows: 3×3 stride 2 (its downsampling), 3×3 stride 1 pad 1 (max in the
+// last block, average excluding the padding in the others), and average including the padding. Overlapping
+// windows make the backward sum several windows' gradients per input.
+LS_OP_CASE(distinct_values_case(
+    "max_pool2d/3x3_stride2_odd", {2, 2, 7, 9}, [](const TensorList& x) { return one(max_pool2d(x[0], 3, 2)); },
+    kPoolTol));
+LS_OP_CASE(distinct_values_case(
+    "max_pool2d/3x3_stride1_pad1", {1, 3, 5, 6}, [](const TensorList& x) { return one(max_pool2d(x[0], 3, 1, 1)); },
+    kPoolTol));
+LS_OP_CASE(make(
+    "avg_pool2d/3x3_stride1_pad1_exclude_pad", {{2, 3, 5, 6}},
+    [](const TensorList& x) { return one(avg_pool2d(x[0], 3, 1, 1, false)); }, kPoolTol));
+LS_OP_CASE(make(
+    "avg_pool2d/3x3_stride2_pad1_include_pad", {{2, 2, 6, 7}},
+    [](const TensorList& x) { return one(avg_pool2d(x[0], 3, 2, 1, true)); }, kPoolTol));
 
 }  // namespace
 }  // namespace ls::test

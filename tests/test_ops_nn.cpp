@@ -129,16 +129,16 @@ TEST(OpsNnUpsample, NearestRepeats) {
 
 TEST(OpsNnPool, AvgAndMaxFloorOddSizes) {
   const Tensor x = iota({1, 1, 3, 5});  // rows [1..5], [6..10], [11..15]; the last row and column are dropped
-  EXPECT_EQ(avg_pool2(x).shape(), (Shape{1, 1, 1, 2}));
-  expect_near_all(avg_pool2(x), {(1 + 2 + 6 + 7) / 4.f, (3 + 4 + 8 + 9) / 4.f});
-  expect_near_all(max_pool2(x), {7, 9});
+  EXPECT_EQ(avg_pool2d(x, 2, 2).shape(), (Shape{1, 1, 1, 2}));
+  expect_near_all(avg_pool2d(x, 2, 2), {(1 + 2 + 6 + 7) / 4.f, (3 + 4 + 8 + 9) / 4.f});
+  expect_near_all(max_pool2d(x, 2, 2), {7, 9});
 }
 
 // A tie: the whole gradient goes to the first maximum in row-major order (PyTorch's CPU rule).
 TEST(OpsNnPool, MaxGradientGoesToTheFirstMaximum) {
   Tensor x = Tensor::from_vector({1, 1, 2, 2}, {1, 5, 5, 5});
   x.set_requires_grad(true);
-  sum(max_pool2(x)).backward();
+  sum(max_pool2d(x, 2, 2)).backward();
   expect_near_all(x.grad(), {0, 1, 0, 0});
 }
 
@@ -279,7 +279,7 @@ TEST(OpsNnErrors, ShapeMismatchesNameTheOpAndBothShapes) {
         spectral_normalize(Tensor::zeros({4, 5}), u, false);
       },
       {"spectral_normalize", "[4, 5]", "[3]"});
-  expect_error_naming([&] { max_pool2(Tensor::zeros({1, 1, 1, 4})); }, {"max_pool2", "[1, 1, 1, 4]"});
+  expect_error_naming([&] { max_pool2d(Tensor::zeros({1, 1, 1, 4}), 2, 2); }, {"max_pool2d", "[1, 1, 1, 4]"});
 }
 
 }  // namespace

@@ -23,12 +23,12 @@ namespace {
 constexpr int kMinGemmColumns = 1024;
 
 struct Geometry {
-  int N, C, H, W, K, R, S, stride, pad, groups;
+  int N, C, H, W, K, R, S, stride, pad_h, pad_w, groups;
   int P, Q, Cg, Kg, CRS, PQ, nb;  // derived
-  Geometry(int N_, int C_, int H_, int W_, int K_, int R_, int S_, int stride_, int pad_, int groups_)
-      : N(N_), C(C_), H(H_), W(W_), K(K_), R(R_), S(S_), stride(stride_), pad(pad_), groups(groups_) {
-    P = (H + 2 * pad - R) / stride + 1;
-    Q = (W + 2 * pad - S) / stride + 1;
+  Geometry(int N_, int C_, int H_, int W_, int K_, int R_, int S_, int stride_, int ph, int pw, int groups_)
+      : N(N_), C(C_), H(H_), W(W_), K(K_), R(R_), S(S_), stride(stride_), pad_h(ph), pad_w(pw), groups(groups_) {
+    P = (H + 2 * pad_h - R) / stride + 1;
+    Q = (W + 2 * pad_w - S) / stride + 1;
     Cg = C / groups;
     Kg = K / groups;
     CRS = Cg * R * S;
@@ -52,9 +52,9 @@ Scratch scratch(const Geometry& g) {
   return {buf.data(), buf.data() + size_t(g.CRS) * cols};
 }
 
-// Output columns q of one row whose input column q·stride − pad + s lies inside [0, W): [lo, hi).
+// Output columns q of one row whose input column q·stride − pad_w + s lies inside [0, W): [lo, hi).
 void valid_columns(const Geometry& g, int s, int& lo, int& hi) {
-  const int first = g.pad - s, last = g.W - 1 + g.pad - s;  // need first ≤ q·stride ≤ last
+  const int first = g.pad_w - s, last = g.W - 1 + g.pad_w - s;  // need first ≤ q·stride ≤ last
   lo = first > 0 ? (first + g.stride - 1) / g.stride : 0;
   hi = last < 0 ? 0 : std::min(g.Q, last / g.stride + 1);
   lo = std::min(lo, hi);
@@ -73,13 +73,13 @@ void im2col_transfer(std::conditional_t<kToCol, const float*, float*> x,
         auto crow = col + ((int64_t(c) * g.R + r) * g.S + s) * ldcol;
         for (int p = 0; p < g.P; ++p) {
           auto d = crow + int64_t(p) * g.Q;
-          const int ih = p * g.stride - g.pad + r;
+          const int ih = p * g.stride - g.pad_h + r;
           if (ih < 0 || ih >= g.H) {
             if constexpr (kToCol) std::fill(d, d + g.Q, 0.f);
             continue;
           }
           auto xrow = x + (int64_t(c) * g.H + ih) * g.W;
-          const int shift = s - g.pad;  // output column q reads input column q·stride + shift
+          const int shift = s - g.pad_w;  // output column q reads input column q·stride + shift
           if constexpr (kToCol) {
             std::fill(d, d + lo, 0.f);
             std::fill(d + hi, d + g.Q, 0.f);
@@ -123,8 +123,8 @@ void for_each_batch(const Geometry& g, F f) {
 }  // namespace
 
 void conv2d_forward(const float* x, const float* w, float* y, int N, int C, int H, int W, int K, int R, int S,
-                    int stride, int pad, int groups) {
-  const Geometry g(N, C, H, W, K, R, S, stride, pad, groups);
+                    int stride, int pad_h, int pad_w, int groups) {
+  const Geometry g(N, C, H, W, K, R, S, stride, pad_h, pad_w, groups);
   const Scratch sc = scratch(g);
   for_each_batch(g, [&](int n, int nb, int grp) {
     const int64_t cols = int64_t(nb) * g.PQ;
@@ -137,8 +137,8 @@ void conv2d_forward(const float* x, const float* w, float* y, int N, int C, int 
 }
 
 void conv2d_backward_data(const float* dy, const float* w, float* dx, int N, int C, int H, int W, int K, int R, int S,
-                          int stride, int pad, int groups) {
-  const Geometry g(N, C, H, W, K, R, S, stride, pad, groups);
+                          int stride, int pad_h, int pad_w, int groups) {
+  const Geometry g(N, C, H, W, K, R, S, stride, pad_h, pad_w, groups);
   const Scratch sc = scratch(g);
   std::fill(dx, dx + g.in_offset(N, 0), 0.f);
   for_each_batch(g, [&](int n, int nb, int grp) {
@@ -151,8 +151,8 @@ void conv2d_backward_data(const float* dy, const float* w, float* dx, int N, int
 }
 
 void conv2d_backward_weight(const float* x, const float* dy, float* dw, int N, int C, int H, int W, int K, int R, int S,
-                            int stride, int pad, int groups) {
-  const Geometry g(N, C, H, W, K, R, S, stride, pad, groups);
+                            int stride, int pad_h, int pad_w, int groups) {
+  const Geometry g(N, C, H, W, K, R, S, stride, pad_h, pad_w, groups);
   const Scratch sc = scratch(g);
   for_each_batch(g, [&](int n, int nb, int grp) {
     const int64_t cols = int64_t(nb) * g.PQ;

@@ -13,11 +13,11 @@
 namespace ls::cuda {
 
 void conv2d_forward(const float* x, const float* w, float* y, int N, int C, int H, int W, int K, int R, int S,
-                    int stride, int pad, int groups, cudaStream_t stream);
+                    int stride, int pad_h, int pad_w, int groups, cudaStream_t stream);
 void conv2d_backward_data(const float* dy, const float* w, float* dx, int N, int C, int H, int W, int K, int R, int S,
-                          int stride, int pad, int groups, cudaStream_t stream);
+                          int stride, int pad_h, int pad_w, int groups, cudaStream_t stream);
 void conv2d_backward_weight(const float* x, const float* dy, float* dw, int N, int C, int H, int W, int K, int R, int S,
-                            int stride, int pad, int groups, cudaStream_t stream);
+                            int stride, int pad_h, int pad_w, int groups, cudaStream_t stream);
 
 // Algorithms needing more workspace than this are skipped (default 1 GiB).
 void set_conv_workspace_limit(size_t bytes);

@@ -25,9 +25,9 @@ namespace ls::cuda {
 namespace {
 
 struct ConvKey {
-  int N, C, H, W, K, R, S, stride, pad, groups;
+  int N, C, H, W, K, R, S, stride, pad_h, pad_w, groups;
   bool tf32, deterministic;
-  auto tie() const { return std::tie(N, C, H, W, K, R, S, stride, pad, groups, tf32, deterministic); }
+  auto tie() const { return std::tie(N, C, H, W, K, R, S, stride, pad_h, pad_w, groups, tf32, deterministic); }
   bool operator<(const ConvKey& o) const { return tie() < o.tie(); }
 };
 
@@ -50,7 +50,7 @@ struct ConvPlan {
 
 std::unique_ptr<ConvPlan> make_plan(const ConvKey& k) {
   auto p = std::make_unique<ConvPlan>();
-  const int P = (k.H + 2 * k.pad - k.R) / k.stride + 1, Q = (k.W + 2 * k.pad - k.S) / k.stride + 1;
+  const int P = (k.H + 2 * k.pad_h - k.R) / k.stride + 1, Q = (k.W + 2 * k.pad_w - k.S) / k.stride + 1;
   LS_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p->x));
   LS_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p->y));
   LS_CUDNN_CHECK(cudnnCreateFilterDescriptor(&p->w));
@@ -58,7 +58,7 @@ std::unique_ptr<ConvPlan> make_plan(const ConvKey& k) {
   LS_CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, k.N, k.C, k.H, k.W));
   LS_CUDNN_CHECK(cudnnSetTensor4dDescriptor(p->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, k.N, k.K, P, Q));
   LS_CUDNN_CHECK(cudnnSetFilter4dDescriptor(p->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, k.K, k.C / k.groups, k.R, k.S));
-  LS_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p->conv, k.pad, k.pad, k.stride, k.stride, 1, 1,
+  LS_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p->conv, k.pad_h, k.pad_w, k.stride, k.stride, 1, 1,
                                                  CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
   LS_CUDNN_CHECK(cudnnSetConvolutionGroupCount(p->conv, k.groups));
   // FP32 mode restricts the heuristics (and execution) to FMA kernels; TF32 mode lets them rank tensor-core ones.
@@ -164,18 +164,19 @@ void run_pass(const ConvKey& key, ConvPlan& plan, Pass pass, Run run) {
     }
     if (last != CUDNN_STATUS_NOT_SUPPORTED && last != CUDNN_STATUS_BAD_PARAM) break;  // a real failure: report it
   }
-  fail_cuda(__FILE__, __LINE__, kPassNames[pass],
-            fmt::format("no cuDNN algorithm ran for N={} C={} H={} W={} K={} R={} S={} stride={} pad={} groups={}: {}",
-                        key.N, key.C, key.H, key.W, key.K, key.R, key.S, key.stride, key.pad, key.groups,
-                        cudnnGetErrorString(last)));
+  fail_cuda(
+      __FILE__, __LINE__, kPassNames[pass],
+      fmt::format("no cuDNN algorithm ran for N={} C={} H={} W={} K={} R={} S={} stride={} pad={}x{} groups={}: {}",
+                  key.N, key.C, key.H, key.W, key.K, key.R, key.S, key.stride, key.pad_h, key.pad_w, key.groups,
+                  cudnnGetErrorString(last)));
 }
 
 // Looks up (or builds) the plan of this shape in the current modes and runs one pass on stream s.
 template <class PassT, class Run>
-void convolve(Pass pass, int N, int C, int H, int W, int K, int R, int S, int stride, int pad, int groups,
+void convolve(Pass pass, int N, int C, int H, int W, int K, int R, int S, int stride, int pad_h, int pad_w, int groups,
               cudaStream_t s, Run run) {
   if (N == 0 || C == 0 || K == 0) return;
-  const ConvKey key{N, C, H, W, K, R, S, stride, pad, groups, allow_tf32(), deterministic()};
+  const ConvKey key{N, C, H, W, K, R, S, stride, pad_h, pad_w, groups, allow_tf32(), deterministic()};
   ConvState& st = state();
   std::lock_guard<std::mutex> lock(st.mu);
   LS_CUDNN_CHECK(cudnnSetStream(cudnn(), s));
@@ -190,8 +191,8 @@ const float kOne = 1.f, kZero = 0.f;  // alpha = 1, beta = 0: outputs are overwr
 }  // namespace
 
 void conv2d_forward(const float* x, const float* w, float* y, int N, int C, int H, int W, int K, int R, int S,
-                    int stride, int pad, int groups, cudaStream_t s) {
-  convolve<ForwardPass>(kForward, N, C, H, W, K, R, S, stride, pad, groups, s,
+                    int stride, int pad_h, int pad_w, int groups, cudaStream_t s) {
+  convolve<ForwardPass>(kForward, N, C, H, W, K, R, S, stride, pad_h, pad_w, groups, s,
                         [=](const ConvPlan& p, cudnnConvolutionFwdAlgo_t algo, void* ws, size_t bytes) {
                           return cudnnConvolutionForward(cudnn(), &kOne, p.x, x, p.w, w, p.conv, algo, ws, bytes,
                                                          &kZero, p.y, y);
@@ -199,8 +200,8 @@ void conv2d_forward(const float* x, const float* w, float* y, int N, int C, int 
 }
 
 void conv2d_backward_data(const float* dy, const float* w, float* dx, int N, int C, int H, int W, int K, int R, int S,
-                          int stride, int pad, int groups, cudaStream_t s) {
-  convolve<BackwardDataPass>(kBackwardData, N, C, H, W, K, R, S, stride, pad, groups, s,
+                          int stride, int pad_h, int pad_w, int groups, cudaStream_t s) {
+  convolve<BackwardDataPass>(kBackwardData, N, C, H, W, K, R, S, stride, pad_h, pad_w, groups, s,
                              [=](const ConvPlan& p, cudnnConvolutionBwdDataAlgo_t algo, void* ws, size_t bytes) {
                                return cudnnConvolutionBackwardData(cudnn(), &kOne, p.w, w, p.y, dy, p.conv, algo, ws,
                                                                    bytes, &kZero, p.x, dx);
@@ -208,8 +209,8 @@ void conv2d_backward_data(const float* dy, const float* w, float* dx, int N, int
 }
 
 void conv2d_backward_weight(const float* x, const float* dy, float* dw, int N, int C, int H, int W, int K, int R, int S,
-                            int stride, int pad, int groups, cudaStream_t s) {
-  convolve<BackwardFilterPass>(kBackwardFilter, N, C, H, W, K, R, S, stride, pad, groups, s,
+                            int stride, int pad_h, int pad_w, int groups, cudaStream_t s) {
+  convolve<BackwardFilterPass>(kBackwardFilter, N, C, H, W, K, R, S, stride, pad_h, pad_w, groups, s,
                                [=](const ConvPlan& p, cudnnConvolutionBwdFilterAlgo_t algo, void* ws, size_t bytes) {
                                  return cudnnConvolutionBackwardFilter(cudnn(), &kOne, p.x, x, p.y, dy, p.conv, algo,
                                                                        ws, bytes, &kZero, p.w, dw);
@@ -229,9 +230,9 @@ std::string conv_algorithm_report() {
       const Choice& c = plan->choice[pass];
       if (c.algo < 0) continue;
       out += fmt::format(
-          "conv N={} C={} H={} W={} K={} R={} S={} s={} p={} g={}{}{} {}: algo {} math {} "
+          "conv N={} C={} H={} W={} K={} R={} S={} s={} p={}x{} g={}{}{} {}: algo {} math {} "
           "workspace {:.1f} MiB\n",
-          k.N, k.C, k.H, k.W, k.K, k.R, k.S, k.stride, k.pad, k.groups, k.tf32 ? " tf32" : "",
+          k.N, k.C, k.H, k.W, k.K, k.R, k.S, k.stride, k.pad_h, k.pad_w, k.groups, k.tf32 ? " tf32" : "",
           k.deterministic ? " deterministic" : "", kPassNames[pass], c.algo, int(c.math),
           double(c.workspace) / (1 << 20));
     }

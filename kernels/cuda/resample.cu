@@ -1,6 +1,6 @@
 // kernels/cuda/resample.cu — the resampling kernels of kernels/cuda/resample.h. Every kernel runs one thread per
 // element of the array it writes and gathers what that element needs, so backward passes need no atomics and no
-// zero-fill (each element, including the dropped odd row/column of pooling, is written exactly once).
+// zero-fill (each element is written exactly once).
 // Arithmetic follows kernels/cpu/resample.cpp term for term (the 2×2 sums add in the same order; products are
 // rounded before they are added, __fmul_rn/__fadd_rn, since the CPU does not fuse them).
 // Compared with the CPU by build/layerseg_tests --gtest_filter='CudaOps*'.
@@ -18,10 +18,8 @@ __device__ inline PlaneIndex plane_index(int64_t i, int h, int w) {
   return {i / (int64_t(h) * w), int(i / w % h), int(i % w)};
 }
 
-// The sum of the 2×2 block whose top-left is b[0] in rows of width W, in the CPU's order, times scale.
-__device__ inline float window_sum(const float* b, int W, float scale) {
-  return scale * (b[0] + b[1] + b[W] + b[W + 1]);
-}
+// The sum of the 2×2 block whose top-left is b[0] in rows of width W, in the CPU's order.
+__device__ inline float window_sum(const float* b, int W) { return b[0] + b[1] + b[W] + b[W + 1]; }
 
 void upsample_nearest2x_forward(const float* x, float* y, int NC, int H, int W, cudaStream_t s) {
   for_each(int64_t(NC) * 4 * H * W, s, [=] __device__(int64_t i) {
@@ -33,58 +31,7 @@ void upsample_nearest2x_forward(const float* x, float* y, int NC, int H, int W, 
 void upsample_nearest2x_backward(const float* dy, float* dx, int NC, int H, int W, cudaStream_t s) {
   for_each(int64_t(NC) * H * W, s, [=] __device__(int64_t i) {
     const PlaneIndex o = plane_index(i, H, W);
-    dx[i] = window_sum(dy + (o.p * 2 * H + 2 * o.r) * 2 * W + 2 * o.c, 2 * W, 1.f);
-  });
-}
-
-void avg_pool2_forward(const float* x, float* y, int NC, int H, int W, cudaStream_t s) {
-  const int h = H / 2, w = W / 2;
-  for_each(int64_t(NC) * h * w, s, [=] __device__(int64_t i) {
-    const PlaneIndex o = plane_index(i, h, w);
-    y[i] = window_sum(x + (o.p * H + 2 * o.r) * W + 2 * o.c, W, 0.25f);
-  });
-}
-
-void avg_pool2_backward(const float* dy, float* dx, int NC, int H, int W, cudaStream_t s) {
-  const int h = H / 2, w = W / 2;
-  for_each(int64_t(NC) * H * W, s, [=] __device__(int64_t i) {
-    const PlaneIndex o = plane_index(i, H, W);
-    const bool covered = o.r < 2 * h && o.c < 2 * w;  // the dropped odd row/column gets zero
-    dx[i] = covered ? 0.25f * dy[(o.p * h + o.r / 2) * w + o.c / 2] : 0.f;
-  });
-}
-
-// Offset (0..3 → (0,0), (0,1), (1,0), (1,1)) of the first maximum of the 2×2 window at b0[0], as the CPU's.
-__device__ inline int first_max(const float* b0, int W) {
-  const float v[4] = {b0[0], b0[1], b0[W], b0[W + 1]};
-  int k = 0;
-  for (int t = 1; t < 4; ++t)
-    if (v[t] > v[k]) k = t;  // strict: ties keep the earlier position
-  return k;
-}
-
-void max_pool2_forward(const float* x, float* y, int NC, int H, int W, cudaStream_t s) {
-  const int h = H / 2, w = W / 2;
-  for_each(int64_t(NC) * h * w, s, [=] __device__(int64_t i) {
-    const PlaneIndex o = plane_index(i, h, w);
-    const float* b0 = x + (o.p * H + 2 * o.r) * W + 2 * o.c;
-    const int k = first_max(b0, W);
-    y[i] = b0[(k / 2) * W + k % 2];
-  });
-}
-
-// Each dx element recomputes its window's first maximum and takes dy if it is that maximum.
-void max_pool2_backward(const float* x, const float* dy, float* dx, int NC, int H, int W, cudaStream_t s) {
-  const int h = H / 2, w = W / 2;
-  for_each(int64_t(NC) * H * W, s, [=] __device__(int64_t i) {
-    const PlaneIndex o = plane_index(i, H, W);
-    float g = 0.f;
-    if (o.r < 2 * h && o.c < 2 * w) {
-      const int wr = o.r / 2, wc = o.c / 2;
-      const int k = first_max(x + (o.p * H + 2 * wr) * W + 2 * wc, W);
-      if (k == (o.r % 2) * 2 + o.c % 2) g = dy[(o.p * h + wr) * w + wc];
-    }
-    dx[i] = g;
+    dx[i] = window_sum(dy + (o.p * 2 * H + 2 * o.r) * 2 * W + 2 * o.c, 2 * W);
   });
 }
 

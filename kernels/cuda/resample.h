@@ -1,5 +1,5 @@
-// kernels/cuda/resample.h — CUDA twins of kernels/cpu/resample.h: ×2 upsampling (nearest, bilinear) and 2×2 pooling
-// (average, max) on [NC, H, W] planes, forward and backward; H, W are the sizes of the op's input x.
+// kernels/cuda/resample.h — CUDA twins of kernels/cpu/resample.h: ×2 upsampling (nearest, bilinear) on [NC, H, W]
+// planes, forward and backward; H, W are the sizes of the op's input x. Pooling is kernels/cuda/pool.h.
 // Compared with the CPU by build/layerseg_tests --gtest_filter='CudaOps*'.
 #pragma once
 #include "kernels/cuda/runtime.h"
@@ -10,9 +10,5 @@ void upsample_nearest2x_forward(const float* x, float* y, int NC, int H, int W, 
 void upsample_nearest2x_backward(const float* dy, float* dx, int NC, int H, int W, cudaStream_t stream);
 void upsample_bilinear2x_forward(const float* x, float* y, int NC, int H, int W, cudaStream_t stream);
 void upsample_bilinear2x_backward(const float* dy, float* dx, int NC, int H, int W, cudaStream_t stream);
-void avg_pool2_forward(const float* x, float* y, int NC, int H, int W, cudaStream_t stream);
-void avg_pool2_backward(const float* dy, float* dx, int NC, int H, int W, cudaStream_t stream);
-void max_pool2_forward(const float* x, float* y, int NC, int H, int W, cudaStream_t stream);
-void max_pool2_backward(const float* x, const float* dy, float* dx, int NC, int H, int W, cudaStream_t stream);
 
 }  // namespace ls::cuda
