@@ -1,8 +1,9 @@
 // core/ops_nn.cpp — the neural-network ops of core/ops.h: convolution, transposed convolution, linear, batch-norm,
-// spectral normalisation, ×2 upsampling, 2×2 and general k×k pooling, forward and backward.
+// spectral normalisation, ×2 upsampling and k×k pooling, forward and backward.
 // Kernels: kernels/cpu/{conv,gemm,batchnorm,spectral,resample,pool}.h (CUDA twins in kernels/cuda/, same arguments plus
 // a stream). Conventions are PyTorch's and are spelled out in the kernel headers:
-//  - conv2d output (H + 2p − R)/s + 1 (floor); conv_transpose2d output (H − 1)s − 2p + R + output_pad, with
+//  - conv2d output (H + 2p_h − R)/s + 1 (floor), rows and columns padded apart; conv_transpose2d output (H − 1)s − 2p +
+//  R + output_pad, with
 //    output_pad < stride; it is conv2d's backward-data with x and y swapped (weight [C_in, C_out, R, S]);
 //  - batch-norm normalises with the biased batch variance, updates running_var with the unbiased one, momentum 0.1
 //    meaning running = 0.9·running + 0.1·batch; eps 1e-5;
@@ -51,22 +52,21 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, int stride, Pad
            shape_str(x.shape()), pad.h, pad.w);
   check_bias(op, b, K, x);
   const int P = (H + 2 * pad.h - R) / stride + 1, Q = (W + 2 * pad.w - S) / stride + 1;
-  const int ph = pad.h, pw = pad.w;
   const Device dev = x.device();
   Tensor y = Tensor::empty({N, K, P, Q}, dev);
-  LS_DISPATCH(dev, conv2d_forward, x.data(), w.data(), y.data(), N, C, H, W, K, R, S, stride, ph, pw, groups);
+  LS_DISPATCH(dev, conv2d_forward, x.data(), w.data(), y.data(), N, C, H, W, K, R, S, stride, pad.h, pad.w, groups);
   if (b.defined()) LS_DISPATCH(dev, add_bias, y.data(), b.data(), N, K, P * Q);
   autograd::record(OpKind::Conv2d, {x, w, b}, {y}, [=](const TensorList& g) -> TensorList {
     Tensor gx, gw, gb;
     if (x.requires_grad()) {
       gx = Tensor::empty(x.shape(), dev);
-      LS_DISPATCH(dev, conv2d_backward_data, g[0].data(), w.data(), gx.data(), N, C, H, W, K, R, S, stride, ph, pw,
-                  groups);
+      LS_DISPATCH(dev, conv2d_backward_data, g[0].data(), w.data(), gx.data(), N, C, H, W, K, R, S, stride, pad.h,
+                  pad.w, groups);
     }
     if (w.requires_grad()) {
       gw = Tensor::empty(w.shape(), dev);
-      LS_DISPATCH(dev, conv2d_backward_weight, x.data(), g[0].data(), gw.data(), N, C, H, W, K, R, S, stride, ph, pw,
-                  groups);
+      LS_DISPATCH(dev, conv2d_backward_weight, x.data(), g[0].data(), gw.data(), N, C, H, W, K, R, S, stride, pad.h,
+                  pad.w, groups);
     }
     if (b.requires_grad()) {
       gb = Tensor::empty(b.shape(), dev);
