@@ -6,6 +6,7 @@
 
 #include "apps/command.h"
 #include "core/error.h"
+#include "kernels/cpu/gemm.h"
 
 namespace ls::app {
 std::vector<Command>& commands() {
@@ -15,6 +16,7 @@ std::vector<Command>& commands() {
 }  // namespace ls::app
 
 int main(int argc, char** argv) {
+  ls::cpu::use_native_blas_kernels(argv);
   CLI::App app{"layerseg: foreground/background segmentation from unlabelled images with layered GANs"};
   app.require_subcommand(1);
   auto& cmds = ls::app::commands();

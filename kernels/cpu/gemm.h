@@ -15,6 +15,15 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
 // threads it uses (OPENBLAS_NUM_THREADS, default: every core).
 const char* blas_config();
 int blas_threads();
+const char* blas_core();  // the kernel set OpenBLAS chose at load, e.g. "Haswell", "SkylakeX", "Prescott"
+
+// OpenBLAS 0.3.21 (Debian 12) picks its kernels once, when it loads, from the CPU's model number. On a CPU newer than
+// it knows (seen: Intel family 6 model 207) it falls back to its SSE3 "Prescott" kernels: SGEMM at 55 instead of 263
+// GFLOP/s on 2 cores, every training step 2.4x slower. Only OPENBLAS_CORETYPE, read at load, changes the choice, so
+// the binaries call this first in main: when OpenBLAS runs that fallback on a CPU with AVX2 (or AVX-512) and the user
+// has not set OPENBLAS_CORETYPE, it sets Haswell (or SkylakeX) and re-executes the program with the same arguments,
+// saying so on stderr. Otherwise it does nothing; if the re-exec fails it warns and the program goes on as it is.
+void use_native_blas_kernels(char** argv);
 
 // y[n,c,i] += b[c] for y [N,C,HW] (HW = 1 for a linear layer's [N,C] output).
 void add_bias(float* y, const float* b, int N, int C, int HW);
