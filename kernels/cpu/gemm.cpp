@@ -29,7 +29,7 @@ namespace {
 // nothing better. __builtin_cpu_supports also checks that the OS saves the AVX / AVX-512 registers.
 const char* native_core() {
 #if defined(__x86_64__)
-  if (strcasecmp(openblas_get_corename(), "Prescott") != 0) return nullptr;
+  if (strcasecmp(blas_core(), "Prescott") != 0) return nullptr;
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512cd"))
     return "SkylakeX";
