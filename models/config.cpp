@@ -91,6 +91,13 @@ std::vector<ConfigKey> config_keys(Config& c) {
       {"train.ema", &c.train.ema, 0, 0, {}, "synthesize with an EMA of the generator weights"},
       {"train.ema_decay", &c.train.ema_decay, 0, 0.999999, {}, "EMA decay per G step"},
       {"train.colour_aug", &c.train.colour_aug, 0, 0, {}, "colour augmentation of the U-Net inputs"},
+      {"train.seg_scale_log2",
+       &c.train.seg_scale_log2,
+       0,
+       3,
+       {},
+       "U-Net pairs: move the object layer by T (perturb.translate, perturb.rotate_deg) scaled by 2^(U[-1,1] times "
+       "this), so F sees objects of many sizes (0 = the unperturbed composite)"},
       {"train.d_augment",
        &c.train.d_augment,
        0,

@@ -78,6 +78,7 @@ struct TrainConfig {
   bool ema = true;  // synthesize with an exponential moving average of the generator weights
   float ema_decay = 0.999f;
   bool colour_aug = true;          // random brightness/contrast/saturation on F's inputs [ILS]
+  float seg_scale_log2 = 0.f;      // F's pairs: the object layer moved by T with this scale range (0 = unperturbed)
   std::string d_augment = "none";  // DiffAugment on D's inputs: "none" or e.g. "colour,translation,cutout"
   int64_t checkpoint_every = 500;
   int64_t log_every = 25;

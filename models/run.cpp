@@ -7,6 +7,7 @@
 #include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/ops.h"
+#include "core/perturb.h"
 #include "data/image.h"
 #include "data/shapes.h"
 #include "models/losses.h"
@@ -142,6 +143,13 @@ Synthetic synthesize(Generator& g, const ModelConfig& m, int64_t n, int batch, R
   s.layers.pi = sigmoid(s.layers.pi_logit);
   s.image = s.layers.x_b + s.layers.pi * (s.layers.x_f - s.layers.x_b);
   return s;
+}
+
+Composite segmentation_pair(const Synthetic& s, const PerturbConfig& p, float scale_log2, Rng& rng, Device device) {
+  if (scale_log2 <= 0) return {s.image, s.layers.pi};
+  autograd::NoGradGuard no_grad;
+  const Tensor theta = perturbation_theta(rng, int(s.image.size(0)), p.translate, p.rotate_deg, scale_log2).to(device);
+  return compose_perturbed(s.layers.x_b, s.layers.x_f, s.layers.pi, theta);
 }
 
 data::Image batch_image(const Tensor& batch, int64_t i) {

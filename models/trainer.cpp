@@ -204,9 +204,11 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
 
 std::map<std::string, double> Trainer::State::seg_step() {
   LS_TRACE_RANGE("seg_step");
-  const Synthetic s = synthesize(nets.synthesizer(), cfg.model, cfg.train.seg_batch, cfg.train.seg_batch, rng, dev);
-  const Tensor x = cfg.train.colour_aug ? colour_augment(s.image, rng, kSegmentationColour) : s.image;
-  const Tensor loss = segmentation_loss(nets.f->forward(x), s.layers.pi);
+  const int n = cfg.train.seg_batch;
+  const Synthetic s = synthesize(nets.synthesizer(), cfg.model, n, n, rng, dev);
+  const Composite pair = segmentation_pair(s, cfg.perturb, cfg.train.seg_scale_log2, rng, dev);
+  const Tensor x = cfg.train.colour_aug ? colour_augment(pair.image, rng, kSegmentationColour) : pair.image;
+  const Tensor loss = segmentation_loss(nets.f->forward(x), pair.mask);
   opt_f->zero_grad();
   loss.backward();
   opt_f->step();

@@ -1,5 +1,6 @@
 // tests/test_models.cpp — the networks and losses of models/: output shapes at 32 and 64, the initial mask coverage
-// the config asks for, gradients through a frozen critic and a frozen U-Net, and the code NLL for both prior kinds.
+// the config asks for, gradients through a frozen critic and a frozen U-Net, the code NLL for both prior kinds, and
+// the U-Net's training pairs with the object layer rescaled.
 //   build/layerseg_tests --gtest_filter='Models*'
 #include <gtest/gtest.h>
 
@@ -10,6 +11,7 @@
 #include "core/ops.h"
 #include "models/gan.h"
 #include "models/losses.h"
+#include "models/run.h"
 #include "models/unet.h"
 #include "tests/error_message.h"
 #include "tests/op_cases.h"
@@ -181,6 +183,55 @@ TEST(Models, BackgroundLossIsMinusLogOneMinusF) {
   const Tensor logits = Tensor::from_vector({1, 1, 1, 2}, {0.f, 2.f});
   const double expected = 0.5 * (std::log(2.0) + std::log(1.0 + std::exp(2.0)));  // −log(1 − σ(x)) = softplus(x)
   EXPECT_NEAR(background_loss(logits).item(), expected, 1e-5);
+}
+
+// One object size in, many out: a disc of coverage ~0.2 on every sample, rescaled by 2^(U[−1,1]·0.6), must cover
+// between 0.44 and 2.3 times as much (bilinear edges give a little slack) and reach near both ends over 64 samples;
+// where the moved mask is exactly 0 the image is x_b untouched. With scale 0 the pair is the plain composite.
+TEST(Models, SegmentationPairRescalesTheObjectLayer) {
+  const int n = 64, size = 32, radius = 8;
+  Rng rng(7);
+  Synthetic s;
+  s.layers.x_b = Tensor::uniform({n, 3, size, size}, rng, -1, 1);
+  s.layers.x_f = Tensor::uniform({n, 3, size, size}, rng, -1, 1);
+  std::vector<float> disc(size_t(n) * size * size);
+  for (size_t i = 0; i < disc.size(); ++i) {
+    const float y = float(i / size % size) - (size - 1) / 2.f, x = float(i % size) - (size - 1) / 2.f;
+    disc[i] = x * x + y * y <= radius * radius ? 1.f : 0.f;
+  }
+  s.layers.pi = Tensor::from_vector({n, 1, size, size}, disc);
+  s.image = s.layers.x_b + s.layers.pi * (s.layers.x_f - s.layers.x_b);
+  PerturbConfig p;
+  p.translate = 0, p.rotate_deg = 0;  // scale alone, so the disc never leaves the image
+
+  const Composite plain = segmentation_pair(s, p, 0.f, rng, Device::CPU);
+  EXPECT_EQ(plain.image.to_vector(), s.image.to_vector());
+  EXPECT_EQ(plain.mask.to_vector(), disc);
+
+  const Composite moved = segmentation_pair(s, p, 0.6f, rng, Device::CPU);
+  const std::vector<float> m = moved.mask.to_vector(), img = moved.image.to_vector(), x_b = s.layers.x_b.to_vector();
+  const auto coverage = [&](const std::vector<float>& v, int i) {
+    double sum = 0;
+    for (int k = 0; k < size * size; ++k) sum += v[size_t(i) * size * size + size_t(k)];
+    return sum;
+  };
+  double lo = 1e9, hi = 0;
+  for (int i = 0; i < n; ++i) {
+    const double ratio = coverage(m, i) / coverage(disc, i);
+    EXPECT_GT(ratio, 0.40) << "sample " << i;
+    EXPECT_LT(ratio, 2.45) << "sample " << i;
+    lo = std::min(lo, ratio), hi = std::max(hi, ratio);
+  }
+  EXPECT_LT(lo, 0.6);
+  EXPECT_GT(hi, 1.7);
+  for (int i = 0; i < n; ++i)
+    for (int c = 0; c < 3; ++c)
+      for (int k = 0; k < size * size; ++k) {
+        const size_t at = (size_t(i) * 3 + size_t(c)) * size * size + size_t(k);
+        if (m[size_t(i) * size * size + size_t(k)] == 0.f) {
+          ASSERT_EQ(img[at], x_b[at]);
+        }
+      }
 }
 
 }  // namespace
