@@ -63,6 +63,17 @@ LS_OP_CASE(make(
       return one(conv2d(x[0], x[1], x[2], 2, {1, 0}));
     },
     kGemmTol));
+// Stride 1 takes a flat path when the output is as wide as the input and a row-by-row one otherwise
+// (kernels/cpu/conv.cpp): a valid 3×3 (narrower output) and a 5×3 with unequal padding (as wide, taller).
+LS_OP_CASE(make(
+    "conv2d/3x3_valid", {{2, 3, 6, 5}, {4, 3, 3, 3}, {4}},
+    [](const TensorList& x) { return one(conv2d(x[0], x[1], x[2])); }, kGemmTol));
+LS_OP_CASE(make(
+    "conv2d/5x3_pad2x1", {{2, 2, 4, 6}, {3, 2, 5, 3}, {3}},
+    [](const TensorList& x) {
+      return one(conv2d(x[0], x[1], x[2], 1, {2, 1}));
+    },
+    kGemmTol));
 LS_OP_CASE(make(
     "conv2d/groups2", {{2, 4, 5, 5}, {6, 2, 3, 3}, {6}},
     [](const TensorList& x) { return one(conv2d(x[0], x[1], x[2], 1, 1, 2)); }, kGemmTol));

@@ -42,32 +42,44 @@ TEST(OpsNnConv, PaddingAndStrideValues) {
   expect_near_all(valid, {45});
 }
 
-// Random odd sizes, stride 2, pad 1, two groups, against the definition written as loops.
+// Random odd sizes against the definition written as loops, over the geometries that take different paths through
+// kernels/cpu/conv.cpp: strided, stride 1 as wide as the input (flat) or not, unequal padding, two groups, and
+// enough small images that several share one GEMM.
 TEST(OpsNnConv, MatchesDirectLoopReference) {
+  struct Geometry {
+    int N, C, H, W, K, R, S, stride, pad_h, pad_w, groups;
+  };
+  const Geometry cases[] = {{2, 4, 7, 6, 6, 3, 3, 2, 1, 1, 2},  {3, 3, 7, 5, 4, 3, 3, 1, 1, 1, 1},
+                            {2, 3, 6, 5, 4, 3, 3, 1, 0, 0, 1},  {2, 2, 4, 6, 3, 5, 3, 1, 2, 1, 1},
+                            {70, 2, 3, 4, 3, 3, 3, 1, 1, 1, 1}, {2, 2, 5, 5, 4, 1, 1, 1, 0, 0, 2}};
   Rng rng(3);
-  const int N = 2, C = 4, H = 7, W = 6, K = 6, R = 3, S = 3, st = 2, pd = 1, G = 2, Cg = C / G, Kg = K / G;
-  const Tensor x = Tensor::uniform({N, C, H, W}, rng, -1, 1), w = Tensor::uniform({K, Cg, R, S}, rng, -1, 1);
-  const Tensor b = Tensor::uniform({K}, rng, -1, 1);
-  const Tensor y = conv2d(x, w, b, st, pd, G);
-  const int P = (H + 2 * pd - R) / st + 1, Q = (W + 2 * pd - S) / st + 1;
-  ASSERT_EQ(y.shape(), (Shape{N, K, P, Q}));
-  const float *xd = x.data(), *wd = w.data();
-  std::vector<float> want;
-  for (int n = 0; n < N; ++n)
-    for (int k = 0; k < K; ++k)
-      for (int p = 0; p < P; ++p)
-        for (int q = 0; q < Q; ++q) {
-          double acc = b.data()[k];
-          for (int c = 0; c < Cg; ++c)
-            for (int r = 0; r < R; ++r)
-              for (int s = 0; s < S; ++s) {
-                const int ih = p * st - pd + r, iw = q * st - pd + s, ci = (k / Kg) * Cg + c;
-                if (ih >= 0 && ih < H && iw >= 0 && iw < W)
-                  acc += double(xd[((n * C + ci) * H + ih) * W + iw]) * wd[((k * Cg + c) * R + r) * S + s];
-              }
-          want.push_back(float(acc));
-        }
-  expect_near_all(y, want, 1e-5f);
+  for (const Geometry& g : cases) {
+    const int Cg = g.C / g.groups, Kg = g.K / g.groups;
+    const Tensor x = Tensor::uniform({g.N, g.C, g.H, g.W}, rng, -1, 1);
+    const Tensor w = Tensor::uniform({g.K, Cg, g.R, g.S}, rng, -1, 1), b = Tensor::uniform({g.K}, rng, -1, 1);
+    const Tensor y = conv2d(x, w, b, g.stride, {g.pad_h, g.pad_w}, g.groups);
+    const int P = (g.H + 2 * g.pad_h - g.R) / g.stride + 1, Q = (g.W + 2 * g.pad_w - g.S) / g.stride + 1;
+    ASSERT_EQ(y.shape(), (Shape{g.N, g.K, P, Q}));
+    const float *xd = x.data(), *wd = w.data();
+    std::vector<float> want;
+    for (int n = 0; n < g.N; ++n)
+      for (int k = 0; k < g.K; ++k)
+        for (int p = 0; p < P; ++p)
+          for (int q = 0; q < Q; ++q) {
+            double acc = b.data()[k];
+            for (int c = 0; c < Cg; ++c)
+              for (int r = 0; r < g.R; ++r)
+                for (int s = 0; s < g.S; ++s) {
+                  const int ih = p * g.stride - g.pad_h + r, iw = q * g.stride - g.pad_w + s, ci = (k / Kg) * Cg + c;
+                  if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W)
+                    acc += double(xd[((n * g.C + ci) * g.H + ih) * g.W + iw]) * wd[((k * Cg + c) * g.R + r) * g.S + s];
+                }
+            want.push_back(float(acc));
+          }
+    SCOPED_TRACE(::testing::Message() << "N" << g.N << " C" << g.C << " " << g.H << "x" << g.W << " k" << g.R << "x"
+                                      << g.S << " stride " << g.stride << " pad " << g.pad_h << "," << g.pad_w);
+    expect_near_all(y, want, 1e-5f);
+  }
 }
 
 TEST(OpsNnConvTranspose, OutputSizeAndScatter) {

@@ -52,46 +52,68 @@ Scratch scratch(const Geometry& g) {
   return {buf.data(), buf.data() + size_t(g.CRS) * cols};
 }
 
-// Output columns q of one row whose input column q·stride − pad_w + s lies inside [0, W): [lo, hi).
-void valid_columns(const Geometry& g, int s, int& lo, int& hi) {
-  const int first = g.pad_w - s, last = g.W - 1 + g.pad_w - s;  // need first ≤ q·stride ≤ last
-  lo = first > 0 ? (first + g.stride - 1) / g.stride : 0;
-  hi = last < 0 ? 0 : std::min(g.Q, last / g.stride + 1);
+// Outputs o whose input o·stride − pad + tap lies inside [0, in_size): [lo, hi). For rows (pad_h, tap r, H, P)
+// and columns (pad_w, tap s, W, Q) alike.
+void valid_range(int pad, int tap, int in_size, int out_size, int stride, int& lo, int& hi) {
+  const int first = pad - tap, last = in_size - 1 + pad - tap;  // need first ≤ o·stride ≤ last
+  lo = first > 0 ? (first + stride - 1) / stride : 0;
+  hi = last < 0 ? 0 : std::min(out_size, last / stride + 1);
   lo = std::min(lo, hi);
 }
 
 // im2col (kToCol) and its adjoint col2im (!kToCol, accumulating into x) for one image's group of Cg channels.
-// One function so the two can never disagree about which tap goes where. ldcol is col's row stride.
+// One function so the two can never disagree about which tap goes where. ldcol is col's row stride. col2im
+// clobbers col: it zeroes the taps that read padding (whose gradient is dropped) before adding.
 template <bool kToCol>
-void im2col_transfer(std::conditional_t<kToCol, const float*, float*> x,
-                     std::conditional_t<kToCol, float*, const float*> col, int64_t ldcol, const Geometry& g) {
+void im2col_transfer(std::conditional_t<kToCol, const float*, float*> x, float* col, int64_t ldcol, const Geometry& g) {
+  // Stride 1 with Q == W (the "same" convolutions that dominate the models): a tap's row of col is the channel
+  // shifted by (r − pad_h)·W + (s − pad_w) as one flat block, moved as one long run instead of P short rows (at
+  // 8×8 or 16×16 the per-row overhead outweighed the copying). The columns that wrap around a row's edge are
+  // then zeroed (im2col) or first zeroed in col (col2im). Either way each element of x gets the same sums in the
+  // same order as row by row.
+  const bool flat = g.stride == 1 && g.Q == g.W;
   for (int c = 0; c < g.Cg; ++c)
     for (int r = 0; r < g.R; ++r)
       for (int s = 0; s < g.S; ++s) {
-        int lo, hi;
-        valid_columns(g, s, lo, hi);
-        auto crow = col + ((int64_t(c) * g.R + r) * g.S + s) * ldcol;
-        for (int p = 0; p < g.P; ++p) {
-          auto d = crow + int64_t(p) * g.Q;
-          const int ih = p * g.stride - g.pad_h + r;
-          if (ih < 0 || ih >= g.H) {
-            if constexpr (kToCol) std::fill(d, d + g.Q, 0.f);
-            continue;
+        int lo, hi, p_lo, p_hi;
+        valid_range(g.pad_w, s, g.W, g.Q, g.stride, lo, hi);
+        valid_range(g.pad_h, r, g.H, g.P, g.stride, p_lo, p_hi);
+        float* crow = col + ((int64_t(c) * g.R + r) * g.S + s) * ldcol;
+        const auto xc = x + int64_t(c) * g.H * g.W;
+        const int shift = s - g.pad_w;  // output column q reads input column q·stride + shift
+        if constexpr (kToCol) {         // rows that read only padding
+          std::fill(crow, crow + int64_t(p_lo) * g.Q, 0.f);
+          std::fill(crow + int64_t(p_hi) * g.Q, crow + g.PQ, 0.f);
+        }
+        if (flat) {
+          const auto zero_wrapped = [&] {
+            for (int p = p_lo; p < p_hi; ++p) {
+              std::fill(crow + int64_t(p) * g.Q, crow + int64_t(p) * g.Q + lo, 0.f);
+              std::fill(crow + int64_t(p) * g.Q + hi, crow + int64_t(p + 1) * g.Q, 0.f);
+            }
+          };
+          // col[i] ↔ x[i + offset]; the ends that would fall outside the channel are wrapped columns.
+          const int64_t offset = int64_t(r - g.pad_h) * g.W + shift;
+          const int64_t from = std::max(int64_t(p_lo) * g.Q, -offset);
+          const int64_t to = std::min(int64_t(p_hi) * g.Q, int64_t(g.H) * g.W - offset);
+          if constexpr (kToCol) {
+            if (to > from) std::copy(xc + from + offset, xc + to + offset, crow + from);
+            zero_wrapped();
+          } else {
+            zero_wrapped();
+            for (int64_t i = from; i < to; ++i) xc[i + offset] += crow[i];
           }
-          auto xrow = x + (int64_t(c) * g.H + ih) * g.W;
-          const int shift = s - g.pad_w;  // output column q reads input column q·stride + shift
+          continue;
+        }
+        for (int p = p_lo; p < p_hi; ++p) {
+          float* d = crow + int64_t(p) * g.Q;
+          const auto xrow = xc + int64_t(p * g.stride - g.pad_h + r) * g.W;
           if constexpr (kToCol) {
             std::fill(d, d + lo, 0.f);
             std::fill(d + hi, d + g.Q, 0.f);
-            if (g.stride == 1)  // the common case, kept separate so that it vectorises
-              for (int q = lo; q < hi; ++q) d[q] = xrow[q + shift];
-            else
-              for (int q = lo; q < hi; ++q) d[q] = xrow[q * g.stride + shift];
+            for (int q = lo; q < hi; ++q) d[q] = xrow[q * g.stride + shift];
           } else {
-            if (g.stride == 1)
-              for (int q = lo; q < hi; ++q) xrow[q + shift] += d[q];
-            else
-              for (int q = lo; q < hi; ++q) xrow[q * g.stride + shift] += d[q];
+            for (int q = lo; q < hi; ++q) xrow[q * g.stride + shift] += d[q];
           }
         }
       }
