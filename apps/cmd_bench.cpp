@@ -75,7 +75,10 @@ std::vector<BenchRow> conv_rows(int N, int C, int K, int H, int W, int R, int pa
 std::vector<BenchRow> bench_rows() {
   ls::Rng rng(1);
   std::vector<BenchRow> rows{sgemm_row(2048, rng)};
+  // A 32×32 plane, and the 8×8 planes of the discriminator's deeper blocks, where the copies of im2col / col2im
+  // work on rows of 8 floats.
   for (BenchRow& r : conv_rows(32, 64, 64, 32, 32, 3, 1, rng)) rows.push_back(std::move(r));
+  for (BenchRow& r : conv_rows(32, 96, 96, 8, 8, 3, 1, rng)) rows.push_back(std::move(r));
   return rows;
 }
 
