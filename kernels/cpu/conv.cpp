@@ -61,16 +61,30 @@ void valid_range(int pad, int tap, int in_size, int out_size, int stride, int& l
   lo = std::min(lo, hi);
 }
 
+// One row of taps, d[q] ↔ xrow[q·stride + shift] for q in [lo, hi): copied into d (kToCol) or added into xrow.
+// Stride 1 is its own instantiation because a runtime stride keeps the compiler from vectorising.
+template <bool kToCol, bool kUnitStride>
+void transfer_row(std::conditional_t<kToCol, const float*, float*> xrow, float* d, int lo, int hi, int stride,
+                  int shift) {
+  const int step = kUnitStride ? 1 : stride;
+  for (int q = lo; q < hi; ++q) {
+    if constexpr (kToCol)
+      d[q] = xrow[q * step + shift];
+    else
+      xrow[q * step + shift] += d[q];
+  }
+}
+
 // im2col (kToCol) and its adjoint col2im (!kToCol, accumulating into x) for one image's group of Cg channels.
 // One function so the two can never disagree about which tap goes where. ldcol is col's row stride. col2im
-// clobbers col: it zeroes the taps that read padding (whose gradient is dropped) before adding.
+// may clobber col: it zeroes taps that read padding (whose gradient is dropped) before adding.
 template <bool kToCol>
 void im2col_transfer(std::conditional_t<kToCol, const float*, float*> x, float* col, int64_t ldcol, const Geometry& g) {
   // Stride 1 with Q == W (the "same" convolutions that dominate the models): a tap's row of col is the channel
   // shifted by (r − pad_h)·W + (s − pad_w) as one flat block, moved as one long run instead of P short rows (at
   // 8×8 or 16×16 the per-row overhead outweighed the copying). The columns that wrap around a row's edge are
-  // then zeroed (im2col) or first zeroed in col (col2im). Either way each element of x gets the same sums in the
-  // same order as row by row.
+  // zeroed after the copy (im2col) or in col before the add (col2im). Either way each element of x gets the same sums
+  // in the same order as row by row.
   const bool flat = g.stride == 1 && g.Q == g.W;
   for (int c = 0; c < g.Cg; ++c)
     for (int r = 0; r < g.R; ++r)
@@ -81,40 +95,38 @@ void im2col_transfer(std::conditional_t<kToCol, const float*, float*> x, float* 
         float* crow = col + ((int64_t(c) * g.R + r) * g.S + s) * ldcol;
         const auto xc = x + int64_t(c) * g.H * g.W;
         const int shift = s - g.pad_w;  // output column q reads input column q·stride + shift
-        if constexpr (kToCol) {         // rows that read only padding
-          std::fill(crow, crow + int64_t(p_lo) * g.Q, 0.f);
-          std::fill(crow + int64_t(p_hi) * g.Q, crow + g.PQ, 0.f);
-        }
+        // Zeroes the taps that read the left/right padding, in the rows that read x.
+        const auto zero_padding_columns = [&] {
+          for (int p = p_lo; p < p_hi; ++p) {
+            std::fill(crow + int64_t(p) * g.Q, crow + int64_t(p) * g.Q + lo, 0.f);
+            std::fill(crow + int64_t(p) * g.Q + hi, crow + int64_t(p + 1) * g.Q, 0.f);
+          }
+        };
         if (flat) {
-          const auto zero_wrapped = [&] {
-            for (int p = p_lo; p < p_hi; ++p) {
-              std::fill(crow + int64_t(p) * g.Q, crow + int64_t(p) * g.Q + lo, 0.f);
-              std::fill(crow + int64_t(p) * g.Q + hi, crow + int64_t(p + 1) * g.Q, 0.f);
-            }
-          };
-          // col[i] ↔ x[i + offset]; the ends that would fall outside the channel are wrapped columns.
+          // col[i] ↔ x[i + offset]; the ends that would fall outside the channel are padding columns.
           const int64_t offset = int64_t(r - g.pad_h) * g.W + shift;
           const int64_t from = std::max(int64_t(p_lo) * g.Q, -offset);
           const int64_t to = std::min(int64_t(p_hi) * g.Q, int64_t(g.H) * g.W - offset);
           if constexpr (kToCol) {
             if (to > from) std::copy(xc + from + offset, xc + to + offset, crow + from);
-            zero_wrapped();
           } else {
-            zero_wrapped();
+            zero_padding_columns();  // they hold wrapped-around neighbours' positions in the block add
             for (int64_t i = from; i < to; ++i) xc[i + offset] += crow[i];
           }
-          continue;
-        }
-        for (int p = p_lo; p < p_hi; ++p) {
-          float* d = crow + int64_t(p) * g.Q;
-          const auto xrow = xc + int64_t(p * g.stride - g.pad_h + r) * g.W;
-          if constexpr (kToCol) {
-            std::fill(d, d + lo, 0.f);
-            std::fill(d + hi, d + g.Q, 0.f);
-            for (int q = lo; q < hi; ++q) d[q] = xrow[q * g.stride + shift];
-          } else {
-            for (int q = lo; q < hi; ++q) xrow[q * g.stride + shift] += d[q];
+        } else {
+          for (int p = p_lo; p < p_hi; ++p) {
+            float* d = crow + int64_t(p) * g.Q;
+            const auto xrow = xc + int64_t(p * g.stride - g.pad_h + r) * g.W;
+            if (g.stride == 1)
+              transfer_row<kToCol, true>(xrow, d, lo, hi, 1, shift);
+            else
+              transfer_row<kToCol, false>(xrow, d, lo, hi, g.stride, shift);
           }
+        }
+        if constexpr (kToCol) {  // after the copy: the flat one writes across the padding columns
+          zero_padding_columns();
+          std::fill(crow, crow + int64_t(p_lo) * g.Q, 0.f);  // rows that read only padding
+          std::fill(crow + int64_t(p_hi) * g.Q, crow + g.PQ, 0.f);
         }
       }
 }
