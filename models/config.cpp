@@ -66,6 +66,12 @@ std::vector<ConfigKey> config_keys(Config& c) {
       {"model.d_spectral_norm", &c.model.d_spectral_norm, 0, 0, {}, "spectral norm on every D and E_x weight"},
       {"model.e_pi_width", &c.model.e_pi_width, 4, 4096, {}, "E_pi channels of its first block, doubling"},
       {"model.unet_width", &c.model.unet_width, 4, 4096, {}, "U-Net channels at full resolution, doubling"},
+      {"model.unet_input_size",
+       &c.model.unet_input_size,
+       0,
+       4096,
+       {},
+       "F low-passes its input to this size and back, as G_b's bg_size path (0 = data.size)"},
       {"model.mask_bias", &c.model.mask_bias, -10, 10, {}, "initial mask-logit bias (coverage ~ sigmoid(bias))"},
       {"loss.gamma_mi", &c.loss.gamma_mi, 0, 1e3, {}, "weight of the mutual-information loss"},
       {"loss.gamma_b", &c.loss.gamma_b, 0, 1e3, {}, "weight of the mask binarization loss"},
@@ -178,9 +184,14 @@ void validate(const Config& c, const std::string& origin) {
   LS_CHECK((s & (s - 1)) == 0, "config {}: data.size = {} must be a power of two (16, 32, 64, ...)", origin, s);
   LS_CHECK(c.data.source == "shapes" || !c.data.root.empty(), "config {}: data.source = '{}' needs data.root", origin,
            c.data.source);
+  // A coarser working size: 0 (= data.size) or a power of two from `least` to data.size.
+  const auto check_coarse_size = [&](const char* key, int v, int least) {
+    LS_CHECK(v == 0 || ((v & (v - 1)) == 0 && v >= least && v <= s),
+             "config {}: {} = {} must be 0 or a power of two from {} to data.size = {}", origin, key, v, least, s);
+  };
   const int b = c.model.bg_size;
-  LS_CHECK(b == 0 || ((b & (b - 1)) == 0 && b >= 8 && b <= s),
-           "config {}: model.bg_size = {} must be 0 or a power of two from 8 to data.size = {}", origin, b, s);
+  check_coarse_size("model.bg_size", b, 8);
+  check_coarse_size("model.unet_input_size", c.model.unet_input_size, 4);
   LS_CHECK(c.model.bg_detail_start == 0 || (b != 0 && b < s),
            "config {}: model.bg_detail_start = {} needs a coarse background: model.bg_size between 8 and data.size / 2 "
            "(it is {})",

@@ -46,6 +46,7 @@ struct ModelConfig {
   bool d_spectral_norm = true;         // spectral normalization on every D and E_x weight [choice: SNGAN]
   int e_pi_width = 16;                 // E_pi channels after the first block
   int unet_width = 16;                 // U-Net channels at full resolution, doubling per level
+  int unet_input_size = 0;             // F low-passes its input to this size and back (0 = S; see unet.h)
   float mask_bias = -1.f;              // initial bias of the mask logit: coverage starts near sigmoid(bias)
 };
 

@@ -22,7 +22,7 @@ Networks build_networks(const Config& cfg, Rng& rng, Device device) {
   Networks n;
   n.g = make_generator(cfg.model, cfg.data.size, rng);
   n.d = make_critic(cfg.model, cfg.data.size, rng);
-  n.f = std::make_shared<UNet>(cfg.model.unet_width, cfg.data.size, rng);
+  n.f = std::make_shared<UNet>(cfg.model.unet_width, cfg.data.size, rng, cfg.model.unet_input_size);
   if (cfg.train.ema) {
     Rng unused(0);  // the EMA copy starts as an exact copy of g, so its own initialization does not matter
     n.g_ema = make_generator(cfg.model, cfg.data.size, unused);

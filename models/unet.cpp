@@ -18,10 +18,14 @@ Tensor DoubleConv::forward(const Tensor& x) {
   return relu(bn2_->forward(conv2_->forward(relu(bn1_->forward(conv1_->forward(x))))));
 }
 
-UNet::UNet(int width, int size, Rng& rng) {
+UNet::UNet(int width, int size, Rng& rng, int input_size) {
   int levels = 0;
   for (int s = 4; s < size; s *= 2) ++levels;
   LS_CHECK(4 << levels == size && levels >= 1, "unet: image size {} must be a power of two >= 8", size);
+  if (input_size == 0) input_size = size;
+  for (int s = input_size; s < size; s *= 2) ++low_pass_steps_;
+  LS_CHECK(input_size << low_pass_steps_ == size && input_size >= 4,
+           "unet: input size {} must be 0 or a power of two from 4 to the image size {}", input_size, size);
   for (int l = 0; l <= levels; ++l)
     down_.push_back(register_module("down" + std::to_string(l),
                                     std::make_shared<DoubleConv>(l == 0 ? 3 : width << (l - 1), width << l, rng)));
@@ -34,6 +38,8 @@ UNet::UNet(int width, int size, Rng& rng) {
 Tensor UNet::forward(const Tensor& x) {
   std::vector<Tensor> skips;
   Tensor h = x;
+  for (int i = 0; i < low_pass_steps_; ++i) h = avg_pool2d(h, 2, 2);
+  for (int i = 0; i < low_pass_steps_; ++i) h = upsample_bilinear2x(h);
   for (size_t l = 0; l < down_.size(); ++l) {
     if (l > 0) h = max_pool2d(h, 2, 2);
     h = down_[l]->forward(h);

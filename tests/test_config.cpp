@@ -63,6 +63,9 @@ TEST(Config, InvalidValuesSayWhatIsAllowed) {
   EXPECT_NE(e.find("needs data.root"), std::string::npos) << e;
   e = test::error_message([] { parse_config("[data]\nsize = 32\n[model]\nbg_size = 64\n", "t.toml"); });
   EXPECT_NE(e.find("model.bg_size = 64 must be 0 or a power of two from 8 to data.size = 32"), std::string::npos) << e;
+  e = test::error_message([] { parse_config("[data]\nsize = 32\n[model]\nunet_input_size = 2\n", "t.toml"); });
+  EXPECT_NE(e.find("model.unet_input_size = 2 must be 0 or a power of two from 4 to data.size = 32"), std::string::npos)
+      << e;
   e = test::error_message(
       [] { parse_config("[data]\nsize = 32\n[model]\nbg_size = 32\nbg_detail_start = 100\n", "t.toml"); });
   EXPECT_NE(e.find("model.bg_detail_start = 100 needs a coarse background"), std::string::npos) << e;

@@ -1,6 +1,6 @@
 // tests/test_models.cpp — the networks and losses of models/: output shapes at 32 and 64, the initial mask coverage
 // the config asks for, gradients through a frozen critic and a frozen U-Net, the code NLL for both prior kinds, and
-// the U-Net's training pairs with the object layer rescaled.
+// the U-Net's training pairs with the object layer rescaled, and the U-Net's input low-pass.
 //   build/layerseg_tests --gtest_filter='Models*'
 #include <gtest/gtest.h>
 
@@ -70,6 +70,45 @@ double total_variation(const Tensor& x) {
         tv += std::abs(a[1] - a[0]) + std::abs(a[w] - a[0]);
       }
   return tv / double(planes * (h - 1) * (w - 1));
+}
+
+// model.unet_input_size: F reads its input low-passed to input_size, so a ±0.3 pixel checkerboard (zero mean over
+// every 2×2 block) added to the images changes nothing at input_size = S/2, while the full-resolution F (same weights:
+// the low-pass has none) responds to it. F's input gradient, which L_bg follows into G_b, is one value per 2×2 block.
+TEST(Models, UNetInputSizeHidesDetailFinerThanIt) {
+  const int n = 2, size = 32;
+  Rng data_rng(4);
+  const Tensor x = Tensor::uniform({n, 3, size, size}, data_rng, -0.6f, 0.6f);
+  std::vector<float> board(size_t(x.numel()));
+  for (size_t i = 0; i < board.size(); ++i) board[i] = ((i % size + i / size) % 2) ? 0.3f : -0.3f;
+  const Tensor checkered = x + Tensor::from_vector(x.shape(), board);
+  for (int input_size : {0, size / 2}) {
+    Rng rng(5);
+    UNet f(4, size, rng, input_size);
+    const std::vector<float> a = f.forward(x).to_vector(), b = f.forward(checkered).to_vector();
+    double max_diff = 0;
+    for (size_t i = 0; i < a.size(); ++i) max_diff = std::max(max_diff, double(std::abs(a[i] - b[i])));
+    if (input_size)
+      EXPECT_LT(max_diff, 1e-4) << "rounding of the 2x2 means only";
+    else
+      EXPECT_GT(max_diff, 1e-2) << "the full-resolution U-Net should see the checkerboard";
+  }
+  Rng rng(5);
+  UNet f(4, size, rng, size / 2);
+  Tensor input = x.detach();
+  input.set_requires_grad(true);
+  mean(f.forward(input)).backward();
+  const std::vector<float> g = input.grad().to_vector();
+  double block_spread = 0, magnitude = 0;
+  for (size_t i = 0; i < g.size(); ++i) {
+    const size_t col = i % size, row = (i / size) % size, top_left = i - (row % 2) * size - col % 2;
+    block_spread = std::max(block_spread, double(std::abs(g[i] - g[top_left])));
+    magnitude = std::max(magnitude, double(std::abs(g[i])));
+  }
+  EXPECT_GT(magnitude, 1e-4);
+  EXPECT_LT(block_spread, 1e-6 * magnitude + 1e-9);
+  EXPECT_NE(test::error_message([&] { UNet(4, size, rng, 12); }).find("input size 12 must be 0 or a power of two"),
+            std::string::npos);
 }
 
 // model.bg_size: G_b draws at 8x8 and is upsampled bilinearly to 32x32, so it holds one up block fewer per halving
