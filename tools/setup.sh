@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(build-essential cmake pkg-config libstb-dev libfmt-dev libgtest-dev libgmock-dev libopenblas-dev
-          libcli11-dev libtomlplusplus-dev nlohmann-json3-dev)
+          libcli11-dev libtomlplusplus-dev nlohmann-json3-dev python3-matplotlib)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
