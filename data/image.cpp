@@ -111,18 +111,19 @@ Image read_mask(const std::string& path) {
 }
 
 void write_image(const std::string& path, const Image& img, int jpeg_quality) {
-  LS_CHECK(img.c == 1 || img.c == 3, "{}: can only write 1- or 3-channel images, got {}", path, img.c);
+  LS_CHECK(img.c == 1 || img.c == 3 || img.c == 4, "{}: can only write 1-, 3- or 4-channel images, got {}", path,
+           img.c);
   LS_CHECK(img.h > 0 && img.w > 0, "{}: cannot write an empty image", path);
+  const bool jpeg = ends_with_ci(path, ".jpg") || ends_with_ci(path, ".jpeg");
+  LS_CHECK(!(jpeg && img.c == 4), "{}: JPEG has no alpha channel; write the RGBA image as .png", path);
   std::vector<unsigned char> bytes(img.px.size());
   for (size_t i = 0; i < bytes.size(); ++i) {
-    const float unit = img.c == 3 ? (img.px[i] + 1.f) * 0.5f : img.px[i];
+    const bool colour = img.c >= 3 && i % size_t(img.c) < 3;  // RGB in [-1, 1]; grey and alpha in [0, 1]
+    const float unit = colour ? (img.px[i] + 1.f) * 0.5f : img.px[i];
     bytes[i] = (unsigned char)std::lround(std::clamp(unit, 0.f, 1.f) * 255.f);
   }
-  int ok = 0;
-  if (ends_with_ci(path, ".jpg") || ends_with_ci(path, ".jpeg"))
-    ok = stbi_write_jpg(path.c_str(), img.w, img.h, img.c, bytes.data(), jpeg_quality);
-  else
-    ok = stbi_write_png(path.c_str(), img.w, img.h, img.c, bytes.data(), img.w * img.c);
+  const int ok = jpeg ? stbi_write_jpg(path.c_str(), img.w, img.h, img.c, bytes.data(), jpeg_quality)
+                      : stbi_write_png(path.c_str(), img.w, img.h, img.c, bytes.data(), img.w * img.c);
   LS_CHECK(ok != 0, "{}: cannot write image", path);
 }
 
@@ -186,6 +187,39 @@ void flip_horizontal(Image& img) {
 Image threshold(const Image& mask, float at) {
   Image out = mask;
   for (float& v : out.px) v = v > at ? 1.f : 0.f;
+  return out;
+}
+
+Image with_alpha(const Image& rgb, const Image& alpha) {
+  LS_CHECK(rgb.c == 3 && alpha.c == 1 && rgb.h == alpha.h && rgb.w == alpha.w,
+           "with_alpha: needs RGB and a 1-channel alpha of one size, got {}x{}x{} and {}x{}x{}", rgb.h, rgb.w, rgb.c,
+           alpha.h, alpha.w, alpha.c);
+  Image out(rgb.h, rgb.w, 4);
+  for (int y = 0; y < rgb.h; ++y)
+    for (int x = 0; x < rgb.w; ++x) {
+      for (int c = 0; c < 3; ++c) out.at(y, x, c) = rgb.at(y, x, c);
+      out.at(y, x, 3) = alpha.at(y, x);
+    }
+  return out;
+}
+
+Image draw_outline(const Image& photo, const Image& mask, int width, const float (&colour)[3]) {
+  LS_CHECK(photo.c == 3 && mask.c == 1 && photo.h == mask.h && photo.w == mask.w,
+           "draw_outline: needs RGB and a 1-channel mask of one size, got {}x{}x{} and {}x{}x{}", photo.h, photo.w,
+           photo.c, mask.h, mask.w, mask.c);
+  LS_CHECK(width >= 1, "draw_outline: width {} must be >= 1", width);
+  const auto inside = [&](int y, int x) { return mask.at(y, x) > 0.5f; };
+  const auto near_outside = [&](int y, int x) {
+    for (int yy = std::max(0, y - width); yy <= std::min(mask.h - 1, y + width); ++yy)
+      for (int xx = std::max(0, x - width); xx <= std::min(mask.w - 1, x + width); ++xx)
+        if (!inside(yy, xx)) return true;
+    return false;
+  };
+  Image out = photo;
+  for (int y = 0; y < photo.h; ++y)
+    for (int x = 0; x < photo.w; ++x)
+      if (inside(y, x) && near_outside(y, x))
+        for (int c = 0; c < 3; ++c) out.at(y, x, c) = colour[c];
   return out;
 }
 

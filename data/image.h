@@ -29,6 +29,7 @@ Image read_image(const std::string& path);
 Image read_mask(const std::string& path);
 
 // Writes a 1- or 3-channel Image (ranges as above, clamped) as PNG, or as JPEG when the path ends in .jpg/.jpeg.
+// A 4-channel Image is RGB in [-1, 1] plus alpha in [0, 1] (0 transparent) and can only be written as PNG.
 void write_image(const std::string& path, const Image& img, int jpeg_quality = 95);
 
 // Bilinear resize (pixel centres aligned, as PyTorch align_corners=false). Shrinking by more than 2x along an axis
@@ -48,5 +49,14 @@ CropBox square_box_around(float box_x, float box_y, float box_w, float box_h, in
 void flip_horizontal(Image& img);
 // 1 where the mask is > 0.5, else 0: how a resized mask becomes binary again (SPEC §6).
 Image threshold(const Image& mask, float at = 0.5f);
+
+// A cut-out: the photo (RGB in [-1, 1]) with `alpha` (1 channel in [0, 1], the same size) as a 4th channel, so the
+// background is transparent and the edges are as soft as alpha is. Write it as PNG.
+Image with_alpha(const Image& rgb, const Image& alpha);
+// The photo with the outline of `mask` (> 0.5 inside) painted in `colour` (RGB in [-1, 1]): every inside pixel that
+// has an outside pixel within `width` pixels (Chebyshev distance): a line `width` pixels wide on the object's own
+// border.
+// The image's edge is not an outline: an object cut by the frame stays open there.
+Image draw_outline(const Image& photo, const Image& mask, int width, const float (&colour)[3]);
 
 }  // namespace ls::data

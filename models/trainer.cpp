@@ -66,6 +66,19 @@ struct Window {
 
 }  // namespace
 
+std::string progress_text(const ProgressStatus& p) {
+  std::string losses;
+  for (const auto& [label, value] : p.losses) losses += fmt::format(" {} {:.3f}", label, value);
+  return fmt::format("round {}/{} {} {}/{} (step {}/{}){} | {:.1f} it/s | ETA {}", p.round, p.rounds, p.phase, p.local,
+                     p.len, p.step, p.total, losses, p.it_s, clock_text(p.eta_s));
+}
+
+bool ProgressGate::due(double now_s, bool phase_end) {
+  if (!tty_ && printed_ && !phase_end && now_s - last_s_ < interval_s_) return false;
+  printed_ = true, last_s_ = now_s;
+  return true;
+}
+
 struct Trainer::State {
   Config cfg;
   TrainOptions opt;
@@ -83,6 +96,8 @@ struct Trainer::State {
   Window window;
   std::ofstream log;
   bool tty = false;
+  ProgressGate gate{false, 0};
+  Clock::time_point started = Clock::now();
 
   DiffAugmentPolicy d_augment;
 
@@ -102,6 +117,7 @@ struct Trainer::State {
   std::optional<data::SegmentationScores> evaluate_round(int round);
   nlohmann::json final_metrics(const std::optional<data::SegmentationScores>& unet);
   void write_json(nlohmann::json j);
+  void print_run_files() const;
 };
 
 Tensor Trainer::State::real_batch() {
@@ -245,7 +261,7 @@ void Trainer::State::log_window(int round, const char* phase) {
 }
 
 void Trainer::State::progress(int round, const char* phase, int64_t local, int64_t len) {
-  if (!opt.progress || (!tty && step % cfg.train.log_every != 0 && local != len)) return;
+  if (!opt.progress || !gate.due(std::chrono::duration<double>(Clock::now() - started).count(), local == len)) return;
   const double t_gan = gan_count ? gan_seconds / double(gan_count) : 0;
   const double t_seg = seg_count ? seg_seconds / double(seg_count) : t_gan;  // a guess until F has run
   int64_t gan_left = 0;
@@ -254,17 +270,22 @@ void Trainer::State::progress(int round, const char* phase, int64_t local, int64
     gan_left = std::max<int64_t>(cfg.train.gan_steps - at, 0) + rounds_after * cfg.train.gan_steps;
   }
   const int64_t seg_left = total() - step - gan_left;
-  const double eta = double(gan_left) * t_gan + double(seg_left) * t_seg;
   const double last = phase[0] == 'g' ? t_gan : seg_count ? t_seg : 0;
-  std::string losses;
-  const auto show = [&](const char* key, const char* label) {
-    if (window.sum.count(key)) losses += fmt::format(" {} {:.3f}", label, window.sum[key] / double(window.steps));
-  };
-  show("loss_d", "D"), show("loss_g", "G"), show("mi_g", "mi"), show("bin", "bin"), show("bg", "bg");
-  show("size", "size"), show("ils", "ils"), show("coverage", "cov"), show("loss_f", "F");
-  fmt::print(stderr, "{}round {}/{} {} {}/{} (step {}/{}){} | {:.1f} it/s | ETA {}{}", tty ? "\r\033[K" : "", round + 1,
-             cfg.train.rounds, phase, local, len, step, total(), losses, last > 0 ? 1.0 / last : 0.0, clock_text(eta),
-             tty ? "" : "\n");
+  ProgressStatus p;
+  p.round = round + 1, p.rounds = cfg.train.rounds, p.phase = phase, p.local = local, p.len = len;
+  p.step = step, p.total = total(), p.it_s = last > 0 ? 1.0 / last : 0.0;
+  p.eta_s = double(gan_left) * t_gan + double(seg_left) * t_seg;
+  for (const auto& [key, label] : {std::pair{"loss_d", "D"},
+                                   {"loss_g", "G"},
+                                   {"mi_g", "mi"},
+                                   {"bin", "bin"},
+                                   {"bg", "bg"},
+                                   {"size", "size"},
+                                   {"ils", "ils"},
+                                   {"coverage", "cov"},
+                                   {"loss_f", "F"}})
+    if (window.sum.count(key)) p.losses.emplace_back(label, window.sum[key] / double(window.steps));
+  fmt::print(stderr, "{}{}{}", tty ? "\r\033[K" : "", progress_text(p), tty ? "" : "\n");
 }
 
 void Trainer::State::save() {
@@ -339,10 +360,10 @@ void Trainer::State::write_samples(int round) {
   const Synthetic s = synthesize(nets.synthesizer(), cfg.model, cfg.train.grid_columns, cfg.train.batch, grid_rng, dev);
   autograd::NoGradGuard no_grad;
   data::PictureGrid grid;
-  grid.add_row(s.layers.x_b);
-  grid.add_row(add_scalar(mul(add_scalar(s.layers.x_f, 1.f), s.layers.pi), -1.f));  // black outside the mask
-  grid.add_row(s.layers.pi);
-  grid.add_row(s.image);
+  grid.add_row(s.layers.x_b, "background");
+  grid.add_row(add_scalar(mul(add_scalar(s.layers.x_f, 1.f), s.layers.pi), -1.f), "fg * mask");  // black outside
+  grid.add_row(s.layers.pi, "mask");
+  grid.add_row(s.image, "composite");
   const std::string p = path(fmt::format("samples_round{}.png", round + 1));
   grid.write(p);
   write_json({{"step", step}, {"round", round + 1}, {"picture", p}});
@@ -368,9 +389,9 @@ std::optional<data::SegmentationScores> Trainer::State::evaluate_round(int round
   std::vector<float> pred = f(images).to_vector();
   for (float& p : pred) p = p > 0.5f ? 1.f : 0.f;
   data::PictureGrid grid;
-  grid.add_row(images);
-  grid.add_row(Tensor::from_vector({n, 1, sz, sz}, gt));
-  grid.add_row(Tensor::from_vector({n, 1, sz, sz}, pred));
+  grid.add_row(images, "input");
+  grid.add_row(Tensor::from_vector({n, 1, sz, sz}, gt), "truth");
+  grid.add_row(Tensor::from_vector({n, 1, sz, sz}, pred), "prediction");
   const std::string p = path(fmt::format("segmentation_round{}.png", round + 1));
   grid.write(p);
   write_json({{"step", step}, {"round", round + 1}, {"eval", s.to_json()}, {"picture", p}});
@@ -402,6 +423,15 @@ nlohmann::json Trainer::State::final_metrics(const std::optional<data::Segmentat
   return j;
 }
 
+// Where a finished run's files are, on stdout ahead of the app's metrics and picture list: the checkpoint (and how
+// to look inside it), the log and how to draw its curves.
+void Trainer::State::print_run_files() const {
+  fmt::print("run directory {}:\n", opt.run_dir);
+  fmt::print("  checkpoint  {}   (inspect: layerseg info {})\n", path(kCheckpointFile), opt.run_dir);
+  fmt::print("  log         {}\n", path(kLogFile));
+  fmt::print("  curves      {}   (drawn by: python3 tools/plot_run.py {})\n", path("curves.png"), opt.run_dir);
+}
+
 Trainer::Trainer(const Config& cfg, TrainOptions opt) : s_(std::make_unique<State>()) {
   State& s = *s_;
   s.cfg = cfg;
@@ -410,6 +440,7 @@ Trainer::Trainer(const Config& cfg, TrainOptions opt) : s_(std::make_unique<Stat
   s.rng = Rng(cfg.train.seed);
   s.d_augment = parse_diff_augment(cfg.train.d_augment, "train.d_augment");
   s.tty = isatty(fileno(stderr));
+  s.gate = ProgressGate(s.tty, s.opt.progress_every_s);
   LS_CHECK(!s.opt.run_dir.empty(), "train: no run directory given");
   const bool has_ckpt = fs::exists(s.path(kCheckpointFile));
   LS_CHECK(s.opt.resume || !has_ckpt,
@@ -481,6 +512,7 @@ TrainResult Trainer::run() {
   r.metrics = s.final_metrics(last_eval);
   std::ofstream(s.path(kMetricsFile)) << r.metrics.dump(2) << '\n';
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (s.opt.progress) s.print_run_files();
   return r;
 }
 

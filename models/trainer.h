@@ -6,11 +6,16 @@
 // to continue bit-identically: weights, buffers, Adam and EMA states, the RNG offset, the step and the monitor.
 //   ls::models::Trainer t(cfg, {.run_dir = "runs/demo"});
 //   t.run();   // logs, grids, checkpoints and metrics land in runs/demo (models/run.h)
+// Progress goes to stderr: on a terminal one live line, rewritten after every step; elsewhere (a pipe, a file, a
+// batch job's log) one line per progress_every_s seconds and at the end of each phase, so a log shows the run is
+// alive and how far it is without thousands of carriage returns.
 #pragma once
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/device.h"
 #include "models/config.h"
@@ -22,6 +27,7 @@ struct TrainOptions {
   Device device = Device::CPU;
   bool resume = false;                // continue from RUN_DIR/checkpoint.safetensors
   bool progress = true;               // progress line on stderr
+  double progress_every_s = 30;       // off a terminal: seconds between progress lines
   int64_t stop_after = -1;            // stop (with a checkpoint) once this global step is done; -1 runs the schedule
   std::function<bool()> interrupted;  // polled after each step: true saves a checkpoint and stops (Ctrl-C)
 };
@@ -32,6 +38,29 @@ struct TrainResult {
   int64_t step = 0;
   nlohmann::json metrics;  // metrics.json: the U-Net, the baselines and the collapse monitor
   double seconds = 0;
+};
+
+// One progress line: "round 2/3 gan 150/1800 (step 2250/6300) D 1.234 G 0.567 ... | 7.1 it/s | ETA 9:30".
+struct ProgressStatus {
+  int round = 1, rounds = 1;  // 1-based
+  std::string phase;          // "gan" or "seg"
+  int64_t local = 0, len = 0, step = 0, total = 0;
+  double it_s = 0, eta_s = 0;
+  std::vector<std::pair<std::string, double>> losses;  // label, value; in the order shown
+};
+std::string progress_text(const ProgressStatus& p);
+
+// When a line is due, given the time in seconds (injected, so tests need no clock): on a terminal after every
+// step; off one at the first step, at each phase end and once `interval_s` has passed since the last line.
+class ProgressGate {
+ public:
+  ProgressGate(bool tty, double interval_s) : tty_(tty), interval_s_(interval_s) {}
+  bool due(double now_s, bool phase_end);  // true also records now_s as the last line's time
+
+ private:
+  bool tty_;
+  double interval_s_, last_s_ = 0;
+  bool printed_ = false;
 };
 
 class Trainer {
