@@ -11,4 +11,5 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source tools/setup.sh
 "${BUILD_DIR:-build}/layerseg" train --config configs/demo.toml --out runs/demo --restart "$@"
-echo "curves: $("${PYTHON:-/usr/bin/python3}" tools/plot_run.py runs/demo)"
+curves=$("${PYTHON:-/usr/bin/python3}" tools/plot_run.py runs/demo)  # fails the script if the log cannot be drawn
+echo "curves: $curves"
