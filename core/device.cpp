@@ -20,7 +20,7 @@ Device parse_device(const char* name) {
   if (s == "cuda") {
     LS_CHECK(cuda_built(),
              "--device cuda: this binary was built without the CUDA backend (LAYERSEG_CUDA=OFF or no toolkit)");
-    LS_CHECK(cuda_available(), "--device cuda: no CUDA device is present");
+    LS_CHECK(cuda_available(), "--device cuda: {}", cuda_status());
     return Device::CUDA;
   }
   LS_FAIL("unknown device '{}': expected cpu or cuda", s);
@@ -31,9 +31,15 @@ void fail_no_cuda(const char* what) { LS_FAIL("{}: CUDA tensor but this binary h
 #ifdef LAYERSEG_WITH_CUDA
 bool cuda_built() { return true; }
 bool cuda_available() { return cuda::device_count() > 0; }
+std::string cuda_status() {
+  std::string error;
+  if (cuda::device_count(&error) > 0) return "";
+  return error.empty() ? "no CUDA device is present" : error;
+}
 #else
 bool cuda_built() { return false; }
 bool cuda_available() { return false; }
+std::string cuda_status() { return "built without the CUDA backend"; }
 #endif
 
 void* device_alloc(Device d, size_t bytes) {

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace ls {
 
@@ -13,6 +14,8 @@ Device parse_device(const char* name);  // "cpu" | "cuda"; anything else throws
 
 bool cuda_built();      // the binary contains the CUDA backend
 bool cuda_available();  // ... and a device is present
+// Why cuda_available() is false ("" when it is true): built without CUDA, no device, or the error of a failing one.
+std::string cuda_status();
 
 void* device_alloc(Device d, size_t bytes);
 void device_free(Device d, void* p);

@@ -1,4 +1,4 @@
-// kernels/cuda/adam.cu — kernels/cuda/adam.h. The update is written with __fmul_rn/__fadd_rn in the CPU's order of
+// kernels/cuda/adam.cu — kernels/cuda/adam.h. The updates are written with __fmul_rn/__fadd_rn in the CPU's order of
 // operations (kernels/cpu/adam.cpp): nvcc would otherwise fuse multiply-adds, and the results would drift from the
 // CPU's by an ulp per step. sqrtf and the division are correctly rounded (nvcc's defaults), so a GPU step is
 // bit-identical to a CPU step.
@@ -29,12 +29,6 @@ __device__ inline void adam_element(float* param, const float* grad, float* m, f
   v[i] = vi;
   param[i] = __fsub_rn(param[i],
                        __fdiv_rn(__fmul_rn(h.step_size, mi), __fadd_rn(__fdiv_rn(sqrtf(vi), h.sqrt_bias_c2), h.eps)));
-}
-
-void adam_update(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
-                 float eps, float bias_c1, float bias_c2, float weight_decay, cudaStream_t s) {
-  const AdamHyper h = hyper(lr, beta1, beta2, eps, bias_c1, bias_c2, weight_decay);
-  for_each(n, s, [=] __device__(int64_t i) { adam_element(param, grad, m, v, i, h); });
 }
 
 void ema_update(float* ema, const float* p, int64_t n, float decay, cudaStream_t s) {

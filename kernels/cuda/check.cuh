@@ -1,7 +1,10 @@
 // kernels/cuda/check.cuh — CUDA-side helpers shared by every .cu file: checked calls and the launch helpers.
 //   LS_CUDA_CHECK(cudaMemcpyAsync(...));  LS_CUBLAS_CHECK(...);  LS_CUDNN_CHECK(...);
+//   launch(kernel, grid, block, stream, args...)  — the one launch site of the backend (cudaLaunchKernel), checked;
 //   launch_linear(kernel, n, stream, args...)  — grid from n, kernel(n, args...) loops grid-stride, launch checked;
 //   for_each(n, stream, [=] __device__ (int64_t i) {...})  — the same with a device lambda as the loop body.
+// Every launch goes through cudaLaunchKernel rather than <<<>>>, so the emulated device (kernels/emu) runs these
+// sources unchanged as host C++.
 // Set LAYERSEG_CUDA_SYNC=1 to synchronise after every launch, so an asynchronous fault names the launcher that
 // caused it instead of a later call.
 #pragma once
@@ -10,13 +13,22 @@
 #include <cudnn.h>
 
 #include <cstdint>
+#include <string>
+#include <tuple>
+#include <utility>
 
 #include "kernels/cuda/runtime.h"
 
-#define LS_CUDA_CHECK(expr)                                                                                    \
-  do {                                                                                                         \
-    const cudaError_t ls_err_ = (expr);                                                                        \
-    if (ls_err_ != cudaSuccess) ::ls::cuda::fail_cuda(__FILE__, __LINE__, #expr, cudaGetErrorString(ls_err_)); \
+// A failed runtime call also becomes the thread's last error; it is cleared before throwing, or the next launch check
+// would report it again as its own.
+#define LS_CUDA_CHECK(expr)                                       \
+  do {                                                            \
+    const cudaError_t ls_err_ = (expr);                           \
+    if (ls_err_ != cudaSuccess) {                                 \
+      const std::string ls_what_ = cudaGetErrorString(ls_err_);   \
+      cudaGetLastError();                                         \
+      ::ls::cuda::fail_cuda(__FILE__, __LINE__, #expr, ls_what_); \
+    }                                                             \
   } while (0)
 #define LS_CUBLAS_CHECK(expr)                                                          \
   do {                                                                                 \
@@ -53,12 +65,27 @@ inline unsigned blocks_for(int64_t n, int threads = kThreadsPerBlock) {
   return unsigned(b < 1 ? 1 : (b > 65535LL * 32 ? 65535LL * 32 : b));
 }
 
-// Kernels launched this way take n first and loop with LS_GRID_STRIDE_LOOP.
-template <class Kernel, class... Args>
-void launch_linear(Kernel kernel, int64_t n, cudaStream_t s, Args... args) {
-  if (n <= 0) return;
-  kernel<<<blocks_for(n), kThreadsPerBlock, 0, s>>>(n, args...);
+template <class... Params, size_t... I>
+void launch_values(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s, std::tuple<Params...>& values,
+                   std::index_sequence<I...>) {
+  void* args[] = {static_cast<void*>(&std::get<I>(values))..., nullptr};
+  LS_CUDA_CHECK(cudaLaunchKernel(kernel, grid, block, args, 0, s));
   LS_CUDA_CHECK_LAUNCH(s);
+}
+
+// kernel<<<grid, block, 0, s>>>(args...): the arguments are converted to the kernel's parameter types first.
+template <class... Params, class... Args>
+void launch(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s, Args... args) {
+  static_assert(sizeof...(Params) == sizeof...(Args), "launch: the kernel takes another number of arguments");
+  std::tuple<Params...> values(args...);
+  launch_values(kernel, grid, block, s, values, std::index_sequence_for<Params...>{});
+}
+
+// Kernels launched this way take n first and loop with LS_GRID_STRIDE_LOOP.
+template <class... Params, class... Args>
+void launch_linear(void (*kernel)(int64_t, Params...), int64_t n, cudaStream_t s, Args... args) {
+  if (n <= 0) return;
+  launch(kernel, dim3(blocks_for(n)), dim3(kThreadsPerBlock), s, n, args...);
 }
 
 template <class F>

@@ -128,6 +128,18 @@ ConvState& state() {
   return *s;
 }
 
+// A status after which the next candidate algorithm may still run: this one cannot do the shape (NOT_SUPPORTED) or
+// refuses an argument of its own (BAD_PARAM, such as its workspace). cuDNN 9 reports either with a sub-code
+// (3001–3014, 2002–2012), so the comparison is by category.
+bool try_next_algorithm(cudnnStatus_t s) {
+#ifdef CUDNN_STATUS_CATEGORY
+  const int category = CUDNN_STATUS_CATEGORY(int(s));
+#else  // cuDNN 8: plain codes
+  const int category = int(s);
+#endif
+  return category == CUDNN_STATUS_NOT_SUPPORTED || category == CUDNN_STATUS_BAD_PARAM;
+}
+
 // Runs `run(plan, algo, workspace, bytes)` (a cuDNN convolution call returning its status) with the cached choice for
 // this pass, choosing it first if needed (see the file comment). Called with state().mu held.
 template <class PassT, class Run>
@@ -162,7 +174,7 @@ void run_pass(const ConvKey& key, ConvPlan& plan, Pass pass, Run run) {
       chosen = c;
       return;
     }
-    if (last != CUDNN_STATUS_NOT_SUPPORTED && last != CUDNN_STATUS_BAD_PARAM) break;  // a real failure: report it
+    if (!try_next_algorithm(last)) break;  // a real failure: report it
   }
   fail_cuda(
       __FILE__, __LINE__, kPassNames[pass],

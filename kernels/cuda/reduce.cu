@@ -11,7 +11,9 @@ namespace ls::cuda {
 // output o and term r decode into an offset without looking at the mask again.
 struct SplitDims {
   int n_kept = 0, n_masked = 0;
-  int64_t kept_size[4], kept_stride[4], masked_size[4], masked_stride[4];
+  // Zeroed past n_kept / n_masked: the struct travels to the device by value, and uninitialised stack bytes among
+  // kernel arguments would look like host pointers to the emulated device's argument check.
+  int64_t kept_size[4] = {}, kept_stride[4] = {}, masked_size[4] = {}, masked_stride[4] = {};
   int64_t outputs = 1, terms = 1;
 };
 

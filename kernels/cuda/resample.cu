@@ -65,18 +65,19 @@ __device__ inline float tap_weight(const Taps& t, int in) {
   return (t.i0 == in ? t.w0 : 0.f) + (t.i1 == in ? t.w1 : 0.f);
 }
 
-// Gather form of the CPU's scatter: input index i is tapped only by outputs 2i − 2 … 2i + 1 along each axis.
-// Sums the ≤ 16 contributions in double so the result is the rounded exact sum (the CPU's float scatter is within
-// a few ulp of it).
+// Gather form of the CPU's scatter. Output o reads source (o + ½)/2 − ½ = o/2 − ¼, so its taps are ⌊o/2 − ¼⌋ and the
+// next: input i is tapped by outputs 2i − 1, 2i (as the upper tap) and 2i + 1, 2i + 2 (as the lower), clamped to the
+// image (at the borders both taps may be one index: tap_weight adds them). Sums the ≤ 16 contributions in double so
+// the result is the rounded exact sum (the CPU's float scatter is within a few ulp of it).
 void upsample_bilinear2x_backward(const float* dy, float* dx, int NC, int H, int W, cudaStream_t s) {
   for_each(int64_t(NC) * H * W, s, [=] __device__(int64_t i) {
     const PlaneIndex in = plane_index(i, H, W);
     double acc = 0;
-    for (int oi = max(0, 2 * in.r - 2); oi <= min(2 * H - 1, 2 * in.r + 1); ++oi) {
+    for (int oi = max(0, 2 * in.r - 1); oi <= min(2 * H - 1, 2 * in.r + 2); ++oi) {
       const float wr = tap_weight(bilinear_taps(oi, H), in.r);
       if (wr == 0.f) continue;
       const float* row = dy + (in.p * 2 * H + oi) * 2 * W;
-      for (int oj = max(0, 2 * in.c - 2); oj <= min(2 * W - 1, 2 * in.c + 1); ++oj)
+      for (int oj = max(0, 2 * in.c - 1); oj <= min(2 * W - 1, 2 * in.c + 2); ++oj)
         acc += double(__fmul_rn(wr, tap_weight(bilinear_taps(oj, W), in.c))) * row[oj];
     }
     dx[i] = float(acc);

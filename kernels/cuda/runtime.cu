@@ -19,13 +19,17 @@ void fail_cuda(const char* file, int line, const char* expr, const std::string& 
   throw ls::Error(fmt::format("{}:{}: {} failed: {}", file, line, expr, what));
 }
 
-int device_count() {
+int device_count(std::string* error) {
   int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess) {
-    cudaGetLastError();  // clear the "no driver" error so that later calls start clean
-    return 0;
-  }
-  return n;
+  const cudaError_t e = cudaGetDeviceCount(&n);
+  if (e == cudaSuccess) return n;
+  const std::string what = fmt::format("cudaGetDeviceCount failed: {}", cudaGetErrorString(e));
+  cudaGetLastError();  // clear the error so that later calls start clean
+  if (e == cudaErrorNoDevice) return 0;
+  static std::once_flag reported;
+  std::call_once(reported, [&] { fmt::print(stderr, "layerseg: the CUDA device is unusable: {}\n", what); });
+  if (error) *error = what;
+  return 0;
 }
 
 bool sync_after_launch() {

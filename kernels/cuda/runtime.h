@@ -12,7 +12,10 @@ using cudaStream_t = CUstream_st*;
 
 namespace ls::cuda {
 
-int device_count();     // 0 when no driver or no device (never throws)
+// The CUDA devices present (never throws). 0 when there is none; a failing GPU is not "no GPU": when
+// cudaGetDeviceCount fails for any reason but cudaErrorNoDevice (driver too old, no libcuda, a busy device) the count
+// is 0, the error goes to *error, and the first such call prints it on stderr.
+int device_count(std::string* error = nullptr);
 cudaStream_t stream();  // the compute stream every op runs on
 void synchronize();     // waits for the compute stream
 

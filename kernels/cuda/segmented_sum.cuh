@@ -77,9 +77,8 @@ void segmented_sum(int64_t n_out, int64_t n_red, cudaStream_t s, Term term, Fini
   const int64_t blocks = n_out * splits;
   // Scratch from the caching allocator: freed right after the launches, reused in stream order.
   double* partial = static_cast<double*>(device_alloc(size_t(blocks) * sizeof(double)));
-  split_sums_kernel<<<unsigned(blocks < kMaxSplitBlocks ? blocks : kMaxSplitBlocks), kThreadsPerBlock, 0, s>>>(
-      n_out, n_red, splits, term, partial);
-  LS_CUDA_CHECK_LAUNCH(s);
+  launch(split_sums_kernel<Term>, dim3(unsigned(blocks < kMaxSplitBlocks ? blocks : kMaxSplitBlocks)),
+         dim3(kThreadsPerBlock), s, n_out, n_red, splits, term, partial);
   launch_linear(finish_splits_kernel<Finish>, n_out, s, splits, static_cast<const double*>(partial), finish);
   device_free(partial);
 }
