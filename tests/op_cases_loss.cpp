@@ -61,6 +61,27 @@ LS_OP_CASE(loss("half_squared_distance/4x3", {{4, 3}, {4, 3}}, [](const TensorLi
              return half_squared_distance(x[0], x[1]);
            }).grads({false, true}));
 
+// More than 256 terms: the CUDA mean takes the split-reduction path (kernels/cuda/segmented_sum.cuh), as at training
+// sizes.
+LS_OP_CASE(loss("softmax_cross_entropy/300x3_split_reduction", {{300, 3}, {300}},
+                [](const TensorList& x) { return softmax_cross_entropy(x[0], x[1]); })
+               .grads({true, false})
+               .inputs([](Rng& r) {
+                 std::vector<float> labels(300);
+                 for (float& y : labels) y = float(r.randint(3));
+                 return TensorList{Tensor::uniform({300, 3}, r, -3.f, 3.f), Tensor::from_vector({300}, labels)};
+               }));
+LS_OP_CASE(loss("bce_with_logits/split_reduction", {{2, 1, 12, 12}, {2, 1, 12, 12}},
+                [](const TensorList& x) { return bce_with_logits(x[0], x[1]); })
+               .grads({true, false})
+               .inputs([](Rng& r) {
+                 return TensorList{Tensor::uniform({2, 1, 12, 12}, r, -4.f, 4.f),
+                                   Tensor::uniform({2, 1, 12, 12}, r, 0.f, 1.f)};
+               }));
+LS_OP_CASE(loss("half_squared_distance/100x3_split_reduction", {{100, 3}, {100, 3}}, [](const TensorList& x) {
+             return half_squared_distance(x[0], x[1]);
+           }).grads({false, true}));
+
 // ---- compose_perturbed: gradients to x_b, x_f, π; theta is a constant input -------------------------------------
 Row compose(const char* name, int64_t n, int64_t c, int64_t h, int64_t w, std::function<Tensor(Rng&)> theta) {
   return std::move(Row(name, {{n, c, h, w}, {n, c, h, w}, {n, 1, h, w}, {n, 6}},

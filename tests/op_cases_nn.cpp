@@ -110,6 +110,16 @@ LS_OP_CASE(make(
     },
     kNormTol));
 
+// More than 256 values per channel (2·12·12 = 288): the CUDA statistics take the split-reduction path
+// (kernels/cuda/segmented_sum.cuh), as in every real run.
+LS_OP_CASE(make(
+    "batch_norm2d/train_split_reduction", {{2, 2, 12, 12}, {2}, {2}},
+    [](const TensorList& x) {
+      Tensor rm = Tensor::zeros({2}, x[0].device()), rv = Tensor::full({2}, 1.f, x[0].device());
+      return one(batch_norm2d(x[0], x[1], x[2], rm, rv, true));
+    },
+    kNormTol));
+
 // ---- spectral normalisation ---------------------------------------------------------------------------------------
 // update=false with a fixed unit u (input 1, not differentiated): the backward is then the exact gradient.
 TensorList weight_and_unit_u(Rng& rng, const Shape& w_shape) {
@@ -134,6 +144,43 @@ OpCase spectral_case(const char* name, Shape w_shape) {
 }
 LS_OP_CASE(spectral_case("spectral_normalize/conv_weight", {4, 3, 3, 3}));
 LS_OP_CASE(spectral_case("spectral_normalize/linear_weight", {5, 7}));
+
+// The power iteration as training runs it (update = true, n_iter steps from a random u). Its backward treats u, v as
+// constants, which is exact where they are the converged singular vectors (σ = uᵀWv is stationary in u and v there):
+// W has a planted top singular value 3 against ≤ 0.3 for the rest, so 6 steps converge to (0.1)^12. 300 rows or 300
+// columns: the matrix-vector sums and norms take the CUDA split-reduction path.
+OpCase power_iteration_case(const char* name, int64_t rows, int64_t cols) {
+  OpCase c = make(
+      name, {{rows, cols}, {rows}},
+      [](const TensorList& x) {
+        Tensor u = x[1].clone();  // updated in place: each evaluation starts from the same u
+        return one(spectral_normalize(x[0], u, true, 6));
+      },
+      kNormTol);
+  c.differentiable = {true, false};
+  c.make_inputs = [rows, cols](Rng& rng) {
+    std::vector<float> a(static_cast<size_t>(rows)), b(static_cast<size_t>(cols)), u(static_cast<size_t>(rows));
+    std::vector<float> w(static_cast<size_t>(rows * cols));
+    rng.fill_normal(a.data(), a.size());
+    rng.fill_normal(b.data(), b.size());
+    rng.fill_uniform(w.data(), w.size(), -1.f, 1.f);
+    rng.fill_normal(u.data(), u.size());
+    const auto unit = [](std::vector<float>& v) {
+      const float n = std::sqrt(std::inner_product(v.begin(), v.end(), v.begin(), 0.f));
+      for (float& e : v) e /= n;
+    };
+    unit(a), unit(b), unit(u);
+    // ‖noise‖₂ ≤ ‖noise‖_F = 0.3 keeps the gap: W = 3·abᵀ + noise.
+    const float noise = 0.3f / std::sqrt(float(rows * cols) / 3.f);
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j)
+        w[size_t(i * cols + j)] = 3.f * a[size_t(i)] * b[size_t(j)] + noise * w[size_t(i * cols + j)];
+    return TensorList{Tensor::from_vector({rows, cols}, w), Tensor::from_vector({rows}, u)};
+  };
+  return c;
+}
+LS_OP_CASE(power_iteration_case("spectral_normalize/power_iteration_tall", 300, 2));
+LS_OP_CASE(power_iteration_case("spectral_normalize/power_iteration_wide", 2, 300));
 
 // ---- resampling ---------------------------------------------------------------------------------------------------
 LS_OP_CASE(make(
