@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # tools/setup.sh — installs what the build needs (Debian packages) and configures + builds layerseg in build/.
 # Sourced by tools/test.sh and tools/demo.sh; run it alone to just build:  bash tools/setup.sh
-# Environment: BUILD_DIR (default build), LAYERSEG_CUDA (AUTO|ON|OFF, default AUTO), JOBS (default nproc).
+# Environment: BUILD_DIR (default build), LAYERSEG_CUDA (AUTO|ON|OFF, default AUTO), JOBS (default nproc),
+# CMAKE_ARGS (more -D options: -DLAYERSEG_CUDA_EMULATION=ON for the emulated CUDA device, as tools/test.sh does).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(build-essential cmake pkg-config libstb-dev libfmt-dev libgtest-dev libgmock-dev libopenblas-dev
-          libcli11-dev libtomlplusplus-dev nlohmann-json3-dev python3-matplotlib)
+          libcli11-dev libtomlplusplus-dev nlohmann-json3-dev python3-matplotlib libboost-context-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

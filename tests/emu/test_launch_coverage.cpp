@@ -1,5 +1,5 @@
 // tests/emu/test_launch_coverage.cpp — no kernel of kernels/cuda stays untested: after the whole emulated suite has
-// run (CTest runs this last, as the cleanup of the emu_launch_log fixture), every kernel compiled into the program
+// run (CTest runs this after every other test of the build), every kernel compiled into the program
 // from kernels/cuda was launched at least once, and every library or runtime entry point that kernels/cuda calls to do
 // device work (cuBLAS, cuDNN, copies, fills) was called. Each test process of the suite logged its counts
 // (kernels/emu/engine.cpp, LAYERSEG_EMU_LAUNCH_LOG); this test reads them all from LAYERSEG_EMU_LAUNCH_LOG_READ.
