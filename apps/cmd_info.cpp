@@ -81,7 +81,7 @@ void print_info(const std::string& run_dir) {
   if (ck)
     fmt::print("step {} of {}, round {} of {}\n", meta("step"), total, meta("round"), cfg.train.rounds);
   else
-    fmt::print("no checkpoint yet ({} of {} steps planned)\n", 0, total);
+    fmt::print("no checkpoint yet ({} steps planned)\n", total);
 
   const auto [losses, eval] = last_log_entries(ls::models::run_file(run_dir, ls::models::kLogFile));
   if (!losses.is_null()) {
