@@ -35,14 +35,16 @@ LS_OP_CASE(loss("hinge_d_loss/fake", {{8, 1}}, [](const TensorList& x) {
 }));
 LS_OP_CASE(loss("hinge_g_loss/batch", {{7, 1}}, [](const TensorList& x) { return hinge_g_loss(x[0]); }));
 // Labels are exact class indices; logits spread enough that the softmax is far from uniform.
-LS_OP_CASE(loss("softmax_cross_entropy/5x4", {{5, 4}, {5}},
-                [](const TensorList& x) { return softmax_cross_entropy(x[0], x[1]); })
-               .grads({true, false})
-               .inputs([](Rng& r) {
-                 std::vector<float> labels(5);
-                 for (float& y : labels) y = float(r.randint(4));
-                 return TensorList{Tensor::uniform({5, 4}, r, -3.f, 3.f), Tensor::from_vector({5}, labels)};
-               }));
+Row softmax_case(const char* name, int64_t n, int k) {
+  return std::move(loss(name, {{n, k}, {n}}, [](const TensorList& x) { return softmax_cross_entropy(x[0], x[1]); })
+                       .grads({true, false})
+                       .inputs([n, k](Rng& r) {
+                         std::vector<float> labels(static_cast<size_t>(n));
+                         for (float& y : labels) y = float(r.randint(k));
+                         return TensorList{Tensor::uniform({n, k}, r, -3.f, 3.f), Tensor::from_vector({n}, labels)};
+                       }));
+}
+LS_OP_CASE(softmax_case("softmax_cross_entropy/5x4", 5, 4));
 // Soft targets in [0, 1] (the segmentation loss trains against the soft mask π).
 LS_OP_CASE(
     loss("bce_with_logits/soft_targets", {{2, 1, 5, 5}, {2, 1, 5, 5}},
@@ -63,14 +65,7 @@ LS_OP_CASE(loss("half_squared_distance/4x3", {{4, 3}, {4, 3}}, [](const TensorLi
 
 // More than 256 terms: the CUDA mean takes the split-reduction path (kernels/cuda/segmented_sum.cuh), as at training
 // sizes.
-LS_OP_CASE(loss("softmax_cross_entropy/300x3_split_reduction", {{300, 3}, {300}},
-                [](const TensorList& x) { return softmax_cross_entropy(x[0], x[1]); })
-               .grads({true, false})
-               .inputs([](Rng& r) {
-                 std::vector<float> labels(300);
-                 for (float& y : labels) y = float(r.randint(3));
-                 return TensorList{Tensor::uniform({300, 3}, r, -3.f, 3.f), Tensor::from_vector({300}, labels)};
-               }));
+LS_OP_CASE(softmax_case("softmax_cross_entropy/300x3_split_reduction", 300, 3));
 LS_OP_CASE(loss("bce_with_logits/split_reduction", {{2, 1, 12, 12}, {2, 1, 12, 12}},
                 [](const TensorList& x) { return bce_with_logits(x[0], x[1]); })
                .grads({true, false})

@@ -94,13 +94,17 @@ LS_OP_CASE(make(
 // ---- batch-norm ---------------------------------------------------------------------------------------------------
 // Fresh running buffers inside run: each finite-difference evaluation starts from the same state. The running
 // statistics are not returned: they depend on x outside autograd, so a finite difference would see them.
-LS_OP_CASE(make(
-    "batch_norm2d/train", {{3, 4, 3, 5}, {4}, {4}},
-    [](const TensorList& x) {
-      Tensor rm = Tensor::zeros({4}, x[0].device()), rv = Tensor::full({4}, 1.f, x[0].device());
-      return one(batch_norm2d(x[0], x[1], x[2], rm, rv, true));
-    },
-    kNormTol));
+OpCase batch_norm_train_case(const char* name, Shape x_shape) {
+  const int64_t c = x_shape[1];
+  return make(
+      name, {x_shape, {c}, {c}},
+      [c](const TensorList& x) {
+        Tensor rm = Tensor::zeros({c}, x[0].device()), rv = Tensor::full({c}, 1.f, x[0].device());
+        return one(batch_norm2d(x[0], x[1], x[2], rm, rv, true));
+      },
+      kNormTol);
+}
+LS_OP_CASE(batch_norm_train_case("batch_norm2d/train", {3, 4, 3, 5}));
 LS_OP_CASE(make(
     "batch_norm2d/eval", {{2, 3, 3, 3}, {3}, {3}},
     [](const TensorList& x) {
@@ -112,13 +116,7 @@ LS_OP_CASE(make(
 
 // More than 256 values per channel (2·12·12 = 288): the CUDA statistics take the split-reduction path
 // (kernels/cuda/segmented_sum.cuh), as in every real run.
-LS_OP_CASE(make(
-    "batch_norm2d/train_split_reduction", {{2, 2, 12, 12}, {2}, {2}},
-    [](const TensorList& x) {
-      Tensor rm = Tensor::zeros({2}, x[0].device()), rv = Tensor::full({2}, 1.f, x[0].device());
-      return one(batch_norm2d(x[0], x[1], x[2], rm, rv, true));
-    },
-    kNormTol));
+LS_OP_CASE(batch_norm_train_case("batch_norm2d/train_split_reduction", {2, 2, 12, 12}));
 
 // ---- spectral normalisation ---------------------------------------------------------------------------------------
 // update=false with a fixed unit u (input 1, not differentiated): the backward is then the exact gradient.

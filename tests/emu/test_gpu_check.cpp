@@ -1,4 +1,4 @@
-// tests/test_gpu_check.cpp — tools/gpu_check.sh cannot rot between the rare GPU sessions: its steps that need no GPU
+// tests/emu/test_gpu_check.cpp — tools/gpu_check.sh cannot rot between the rare GPU sessions: its steps that need no GPU
 // run here against the emulated device (the CUDA test suites one process per suite, a training run on CUDA against
 // the CPU compared by tools/compare_losses.py), and the comparison itself must catch a curve that is off. Built in the
 // emulated build only (label cuda-emu):  build-emu/layerseg_tests --gtest_filter='GpuCheck*'
