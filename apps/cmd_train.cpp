@@ -80,12 +80,12 @@ void setup(CLI::App& app) {
     }
     const ls::models::Config cfg = ls::models::load_config(config_path, a->overrides);
     if (a->restart && std::filesystem::is_directory(a->out))
-      // Only what `train` writes: --out may be a folder that holds other things too.
+      // Only what `train` (and tools/plot_run.py) writes: --out may be a folder that holds other things too.
       for (const auto& e : std::filesystem::directory_iterator(a->out)) {
         const std::string name = e.path().filename().string();
         if (name == ls::models::kConfigFile || name == ls::models::kCheckpointFile || name == ls::models::kLogFile ||
             name == ls::models::kMetricsFile || name.rfind("samples_round", 0) == 0 ||
-            name.rfind("segmentation_round", 0) == 0)
+            name.rfind("segmentation_round", 0) == 0 || name == "curves.png")  // tools/plot_run.py's, of the old log
           std::filesystem::remove(e.path());
       }
     ls::models::TrainOptions opt;

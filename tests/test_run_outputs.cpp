@@ -323,5 +323,26 @@ TEST_F(RunOutputs, TrainingDocsOpenTheCheckpointWithSafetensors) {
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(f\.\S+ \(8, 3, 3, 3\) float32)"))) << r.out;
 }
 
+// --restart discards what the earlier run wrote (its pictures and curves too, or they would pass for the new run's)
+// and nothing else in the folder.
+TEST(RunRestart, DiscardsTheOldRunsFilesAndKeepsForeignOnes) {
+  const fs::path dir = fs::temp_directory_path() / fmt::format("layerseg_restart_{}", getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const char* f : {"curves.png", "samples_round7.png", "segmentation_round7.png", "notes.txt"})
+    std::ofstream(dir / f) << "old";
+  const Output r = shell(std::string(LAYERSEG_BINARY) + " train --config " + LAYERSEG_SOURCE_DIR +
+                         "/configs/tiny_test.toml --out " + dir.string() +
+                         " --restart --set data.shapes_n=32 --set data.eval_n=8 --set train.rounds=1 "
+                         "--set train.gan_steps=1 --set train.seg_steps=1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "curves.png"));
+  EXPECT_FALSE(fs::exists(dir / "samples_round7.png"));
+  EXPECT_FALSE(fs::exists(dir / "segmentation_round7.png"));
+  EXPECT_TRUE(fs::exists(dir / "samples_round1.png"));
+  EXPECT_EQ(read_text((dir / "notes.txt").string()), "old");
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ls
