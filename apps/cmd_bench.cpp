@@ -19,7 +19,7 @@
 
 #include "apps/bench_cuda.h"
 #include "apps/command.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "kernels/cpu/conv.h"

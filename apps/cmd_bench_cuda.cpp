@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "apps/bench_cuda.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #ifdef LAYERSEG_WITH_CUDA
 #include "core/optim.h"
 #include "core/perturb.h"

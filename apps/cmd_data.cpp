@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "apps/command.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "data/dataset.h"
 #include "data/grid.h"
 #include "data/shapes.h"

@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "apps/command.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "data/dataset.h"
 #include "data/evaluate.h"
 #include "models/run.h"

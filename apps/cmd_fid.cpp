@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/command.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/ops.h"
 #include "data/fid.h"
 #include "models/inception.h"

@@ -13,7 +13,7 @@
 
 #include "apps/command.h"
 #include "core/checkpoint.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "models/config.h"
 #include "models/run.h"
 

@@ -15,7 +15,7 @@
 #include <filesystem>
 
 #include "apps/command.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "data/image.h"
 #include "models/run.h"
 

@@ -13,7 +13,7 @@
 #include <filesystem>
 
 #include "apps/command.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "models/config.h"
 #include "models/run.h"
 #include "models/trainer.h"

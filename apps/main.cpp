@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "apps/command.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "kernels/cpu/gemm.h"
 
 namespace ls::app {

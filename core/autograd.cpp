@@ -5,7 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace ls::autograd {
 

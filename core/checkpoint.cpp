@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <tuple>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace ls {
 

@@ -9,7 +9,7 @@
 
 #include <cmath>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/rng.h"
 
 namespace ls {

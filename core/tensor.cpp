@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/autograd.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/rng.h"
 
 namespace ls {

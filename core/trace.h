@@ -1,7 +1,7 @@
 // core/trace.h — named ranges around training phases, for Nsight Systems:
 //   nsys profile --trace=cuda,nvtx build/layerseg train --config configs/demo.toml --out runs/prof --device cuda
 // In CUDA builds LS_TRACE_RANGE("gan_step") opens an NVTX range until the end of the scope; in CPU builds it is
-// nothing. Every kernel launch is already inside a range named after the kernel (kernels/dispatch.h).
+// nothing. Every kernel launch is already inside a range named after the kernel (core/dispatch.h).
 #pragma once
 
 #ifdef LAYERSEG_WITH_CUDA

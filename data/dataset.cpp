@@ -15,7 +15,7 @@
 #include <set>
 #include <sstream>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "data/parallel.h"
 
 namespace fs = std::filesystem;

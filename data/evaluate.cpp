@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "data/loader.h"
 
 namespace ls::data {

@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstddef>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 // LAPACK's symmetric eigensolver (divide and conquer), exported by OpenBLAS; no lapacke.h on these machines. The two
 // trailing lengths are gfortran's hidden CHARACTER arguments.

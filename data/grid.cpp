@@ -5,7 +5,7 @@
 #include <array>
 #include <cctype>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace ls::data {
 namespace {

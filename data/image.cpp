@@ -10,7 +10,7 @@
 #include <iterator>
 #include <memory>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace ls::data {
 namespace {

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace ls::data {
 

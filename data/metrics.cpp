@@ -6,7 +6,7 @@
 #include <map>
 #include <utility>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace ls::data {
 

@@ -12,7 +12,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/rng.h"
 #include "data/parallel.h"
 

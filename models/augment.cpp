@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/ops.h"
 #include "core/perturb.h"
 

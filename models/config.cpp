@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "models/augment.h"
 
 namespace ls::models {

@@ -10,7 +10,7 @@
 
 #include "core/autograd.h"
 #include "core/checkpoint.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/ops.h"
 #include "models/run.h"
 

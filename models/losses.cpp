@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/ops.h"
 
 namespace ls::models {

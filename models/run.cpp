@@ -5,7 +5,7 @@
 
 #include "core/autograd.h"
 #include "core/checkpoint.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/ops.h"
 #include "core/perturb.h"
 #include "data/image.h"

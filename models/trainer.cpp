@@ -16,7 +16,7 @@
 
 #include "core/autograd.h"
 #include "core/checkpoint.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/ops.h"
 #include "core/optim.h"
 #include "core/perturb.h"

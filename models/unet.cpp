@@ -1,7 +1,7 @@
 // models/unet.cpp — the U-Net of models/unet.h.
 #include "models/unet.h"
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/ops.h"
 
 namespace ls::models {

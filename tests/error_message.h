@@ -2,7 +2,7 @@
 #pragma once
 #include <string>
 
-#include "core/error.h"
+#include "kernels/error.h"
 
 namespace ls::test {
 

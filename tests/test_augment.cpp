@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "models/augment.h"
 #include "tests/error_message.h"
 #include "tests/gradcheck.h"

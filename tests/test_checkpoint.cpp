@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/checkpoint.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/optim.h"
 #include "core/rng.h"
 #include "tests/error_message.h"

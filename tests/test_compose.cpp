@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "core/autograd.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/perturb.h"
 #include "core/rng.h"
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "models/config.h"
 #include "tests/error_message.h"
 

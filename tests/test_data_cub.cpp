@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "data/dataset.h"
 #include "data/image.h"
 #include "tests/test_data_util.h"

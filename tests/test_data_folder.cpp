@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "data/dataset.h"
 #include "data/evaluate.h"
 #include "data/image.h"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "data/image.h"
 #include "tests/test_data_util.h"
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "data/metrics.h"
 
 using namespace ls::data;

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/module.h"
 #include "core/ops.h"
 #include "core/rng.h"

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "core/autograd.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/rng.h"
 
 namespace ls {

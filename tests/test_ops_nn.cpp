@@ -7,7 +7,7 @@
 
 #include <cmath>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/layers.h"
 #include "core/ops.h"
 #include "core/rng.h"

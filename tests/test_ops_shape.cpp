@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/autograd.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/rng.h"
 
 namespace ls {

@@ -2,7 +2,7 @@
 //   layerseg_tests --gtest_filter='Adam*'
 #include <gtest/gtest.h>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/optim.h"
 #include "core/rng.h"
 

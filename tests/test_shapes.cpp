@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "data/dataset.h"
 #include "data/evaluate.h"
 #include "data/shapes.h"

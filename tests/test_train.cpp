@@ -13,7 +13,7 @@
 #include <map>
 
 #include "core/checkpoint.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "models/run.h"
 #include "models/trainer.h"
 #include "tests/error_message.h"

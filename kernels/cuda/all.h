@@ -1,4 +1,4 @@
-// kernels/cuda/all.h — every CUDA twin header, so kernels/dispatch.h (and through it every op) sees ls::cuda::NAME for
+// kernels/cuda/all.h — every CUDA twin header, so core/dispatch.h (and through it every op) sees ls::cuda::NAME for
 // each ls::cpu::NAME. Adding a kernels/cuda/FAMILY.h means adding it here.
 #pragma once
 #include "kernels/cuda/adam.h"

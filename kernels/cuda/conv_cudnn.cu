@@ -17,7 +17,7 @@
 #include <tuple>
 #include <vector>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/conv.h"
 

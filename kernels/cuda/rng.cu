@@ -1,7 +1,7 @@
 // kernels/cuda/rng.cu — kernels/cuda/rng.h: one thread per element evaluates the same __host__ __device__ functions
-// as the CPU fill (core/rng.h). The affine map is rounded twice (__fmul_rn, __fadd_rn) as on the CPU, not fused.
+// as the CPU fill (kernels/philox.h). The affine map is rounded twice (__fmul_rn, __fadd_rn) as on the CPU, not fused.
 // Checked by build/layerseg_tests --gtest_filter='CudaKernels.Philox*'.
-#include "core/rng.h"
+#include "kernels/philox.h"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/rng.h"
 

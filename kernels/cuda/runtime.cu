@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/error.h"
+#include "kernels/error.h"
 #include "kernels/cuda/check.cuh"
 
 namespace ls::cuda {

@@ -1,6 +1,6 @@
 // kernels/emu/emulator.h — what the parts of the emulated CUDA device share (not seen by kernels/cuda): device memory
 // with guards and access control (memory.cpp), errors with their detail (runtime_api.cpp), the activity that faults
-// are blamed on, and the per-name counts of launches and library calls (engine.cpp).
+// are blamed on, and the per-name counts of launches and library calls (accounting.cpp).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -67,8 +67,10 @@ cudaError_t record_error(cudaError_t e, const std::string& detail);
 // A stream handle the runtime handed out (or the legacy default stream 0).
 bool valid_stream(cudaStream_t s);
 
-// ---- accounting (engine.cpp) ---------------------------------------------------------------------------------------
+// ---- accounting (accounting.cpp) -----------------------------------------------------------------------------------
 // Counts one call of a library or runtime entry point that does device work (cublasSgemm, cudaMemcpy2DAsync, ...).
 void count_call(const char* entry_point);
+// Counts one launch of registered kernel `kernel_id` (whose code is at `kernel`); returns its name for messages.
+const std::string& count_launch(int kernel_id, const void* kernel);
 
 }  // namespace ls::emu

@@ -13,10 +13,7 @@
 // its threads, or that reads shared memory another thread has not yet been made to write by a barrier, gives a wrong
 // answer. The kernel may touch the allocations its argument words point into; after the launch their guard patterns
 // are checked, and damage names the kernel.
-// Launch counts per kernel and call counts per library entry point are kept; with LAYERSEG_EMU_LAUNCH_LOG=DIR each
-// process writes them (and the kernels compiled in) to DIR/<pid>.log at exit, for the coverage test.
-#include <cxxabi.h>
-#include <dlfcn.h>
+// Each launch is counted (kernels/emu/accounting.cpp).
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -41,43 +38,6 @@ dim3 g_block_dim, g_grid_dim;
 namespace {
 
 namespace ctx = boost::context;
-
-// ---- registry and accounting ---------------------------------------------------------------------------------------
-struct KernelEntry {
-  std::string type;  // demangled function type: names the lambda and the launcher it was written in
-  std::string name;  // for messages: the symbol when the program exports it, else the type
-  uint64_t launches = 0;
-};
-struct Registry {
-  std::mutex mu;
-  std::vector<KernelEntry> kernels;
-  std::map<std::string, uint64_t> calls;  // library and runtime entry points
-};
-Registry& registry() {
-  static Registry* r = new Registry;  // used from static initialisers and atexit
-  return *r;
-}
-
-std::string demangle(const char* mangled) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> d(abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
-  return status == 0 && d ? std::string(d.get()) : std::string(mangled);
-}
-
-void write_launch_log() {
-  const char* dir = std::getenv("LAYERSEG_EMU_LAUNCH_LOG");
-  if (dir == nullptr || *dir == 0) return;
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mu);
-  std::string out;
-  for (const KernelEntry& k : r.kernels) out += "kernel\t" + std::to_string(k.launches) + "\t" + k.type + "\n";
-  for (const auto& [name, n] : r.calls) out += "call\t" + std::to_string(n) + "\t" + name + "\n";
-  const std::string path = std::string(dir) + "/" + std::to_string(getpid()) + ".log";
-  if (FILE* f = std::fopen(path.c_str(), "w")) {
-    std::fwrite(out.data(), 1, out.size(), f);
-    std::fclose(f);
-  }
-}
 
 // ---- fibers --------------------------------------------------------------------------------------------------------
 // Stacks are reused across blocks and launches: a fresh mapping per GPU thread would cost more than most kernels.
@@ -132,7 +92,7 @@ struct Warp {
 
 // One block in flight: its threads, the runnable queue and the barrier state.
 struct BlockRun {
-  const KernelEntry* kernel;
+  const std::string* kernel_name;
   void (*run_thread)(const void*);
   const void* body;
   std::vector<GpuThread> threads;
@@ -148,7 +108,7 @@ struct BlockRun {
   }
   void yield() { scheduler = std::move(scheduler).resume(); }
   [[noreturn]] void error(const std::string& what) const {
-    fatal("kernel " + kernel->name + ", block (" + std::to_string(g_block_idx.x) + "," + std::to_string(g_block_idx.y) +
+    fatal("kernel " + *kernel_name + ", block (" + std::to_string(g_block_idx.x) + "," + std::to_string(g_block_idx.y) +
           "," + std::to_string(g_block_idx.z) + "): " + what);
   }
   void run();
@@ -204,7 +164,6 @@ void BlockRun::run() {
   }
 }
 
-std::once_flag g_log_once;
 uint64_t g_launch_counter = 0;
 
 uint64_t base_seed() {
@@ -216,22 +175,6 @@ uint64_t base_seed() {
 }
 
 }  // namespace
-
-int register_kernel(const char* mangled_type) {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mu);
-  KernelEntry k;
-  k.type = demangle(mangled_type);
-  k.name = k.type;
-  r.kernels.push_back(std::move(k));
-  return int(r.kernels.size()) - 1;
-}
-
-void count_call(const char* entry_point) {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mu);
-  ++r.calls[entry_point];
-}
 
 void block_barrier(const char* file, int line) {
   BlockRun* b = g_block;
@@ -298,39 +241,28 @@ void warp_shuffle_down(unsigned mask, const void* in, void* out, size_t bytes, u
 
 void check_device_address(const void* p, size_t bytes, const char* what) {
   if (!find_allocation(p, bytes, nullptr, nullptr))
-    fatal(std::string(what) + " in kernel " + (g_block ? g_block->kernel->name : std::string("?")) + " at " +
+    fatal(std::string(what) + " in kernel " + (g_block ? *g_block->kernel_name : std::string("?")) + " at " +
           describe_address(p));
 }
 
 cudaError_t launch(int kernel_id, const void* kernel, dim3 grid, dim3 block, size_t shared_bytes, cudaStream_t stream,
                    const ArgBytes* args, int n_args, void (*run_thread)(const void*), const void* body) {
-  std::call_once(g_log_once, [] { std::atexit(write_launch_log); });
-  Registry& r = registry();
-  KernelEntry* k;
-  {
-    std::lock_guard<std::mutex> lock(r.mu);
-    k = &r.kernels.at(size_t(kernel_id));
-    if (k->launches++ == 0) {
-      Dl_info info{};
-      if (dladdr(kernel, &info) != 0 && info.dli_sname != nullptr && info.dli_saddr == kernel)
-        k->name = demangle(info.dli_sname);
-    }
-  }
+  const std::string& name = count_launch(kernel_id, kernel);
   // The configuration limits of the CUDA runtime (compute capability 9.0).
   const uint64_t threads = uint64_t(block.x) * block.y * block.z;
   if (threads == 0 || threads > 1024 || block.z > 64 || grid.x == 0 || grid.y == 0 || grid.z == 0 ||
       grid.x > 0x7fffffffu || grid.y > 65535 || grid.z > 65535)
     return record_error(cudaErrorInvalidConfiguration,
-                        "invalid configuration argument: kernel " + k->name + " launched with grid (" +
+                        "invalid configuration argument: kernel " + name + " launched with grid (" +
                             std::to_string(grid.x) + "," + std::to_string(grid.y) + "," + std::to_string(grid.z) +
                             ") and block (" + std::to_string(block.x) + "," + std::to_string(block.y) + "," +
                             std::to_string(block.z) + ")");
   if (shared_bytes > 0)
-    return record_error(cudaErrorInvalidValue, "kernel " + k->name +
+    return record_error(cudaErrorInvalidValue, "kernel " + name +
                                                    ": dynamic shared memory is not emulated (the kernels of "
                                                    "kernels/cuda use static __shared__ arrays)");
   if (!valid_stream(stream))
-    return record_error(cudaErrorInvalidResourceHandle, "kernel " + k->name + " launched on an unknown stream");
+    return record_error(cudaErrorInvalidResourceHandle, "kernel " + name + " launched on an unknown stream");
   // The allocations the argument words point into are what the kernel may touch; words holding host addresses are
   // swapped for trap addresses (kernels/emu/emulator.h: set_host_trap), so dereferencing one names it.
   std::vector<const void*> reach;
@@ -344,7 +276,7 @@ cudaError_t launch(int kernel_id, const void* kernel, dim3 grid, dim3 block, siz
         reach.push_back(reinterpret_cast<const void*>(v));
       } else if (is_host_address(v)) {
         if (traps == kTraps)
-          return record_error(cudaErrorInvalidValue, "kernel " + k->name + ": more than " + std::to_string(kTraps) +
+          return record_error(cudaErrorInvalidValue, "kernel " + name + ": more than " + std::to_string(kTraps) +
                                                          " host addresses among its arguments");
         const uint64_t trap = set_host_trap(traps++, v, a, off);
         std::memcpy(word, &trap, 8);
@@ -353,7 +285,7 @@ cudaError_t launch(int kernel_id, const void* kernel, dim3 grid, dim3 block, siz
   std::mt19937_64 rng(base_seed() * 0x9E3779B97F4A7C15ull + ++g_launch_counter);
   std::string damage;
   {
-    DeviceAccess access("kernel " + k->name, reach);
+    DeviceAccess access("kernel " + name, reach);
     g_grid_dim = grid;
     g_block_dim = block;
     std::vector<uint64_t> order(uint64_t(grid.x) * grid.y * grid.z);
@@ -362,7 +294,7 @@ cudaError_t launch(int kernel_id, const void* kernel, dim3 grid, dim3 block, siz
     for (const uint64_t linear : order) {
       g_block_idx = {unsigned(linear % grid.x), unsigned(linear / grid.x % grid.y), unsigned(linear / grid.x / grid.y)};
       BlockRun b;
-      b.kernel = k;
+      b.kernel_name = &name;
       b.run_thread = run_thread;
       b.body = body;
       b.rng = &rng;
@@ -380,7 +312,7 @@ cudaError_t launch(int kernel_id, const void* kernel, dim3 grid, dim3 block, siz
     }
     damage = access.damaged_guards();
   }
-  if (!damage.empty()) fatal("out-of-bounds " + damage + " by kernel " + k->name);
+  if (!damage.empty()) fatal("out-of-bounds " + damage + " by kernel " + name);
   return cudaSuccess;
 }
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/device.h"
-#include "core/error.h"
+#include "kernels/error.h"
 #include "core/rng.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cuda/check.cuh"

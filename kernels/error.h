@@ -1,4 +1,5 @@
-// core/error.h — the one exception type and the check macros every layer uses.
+// kernels/error.h — the one exception type and the check macros every layer uses, on the lowest floor (kernels/) so
+// that every layer, the kernels included, can include it.
 // LS_CHECK(cond, fmt, args...) throws ls::Error("file:line: message") when cond is false, so a user sees both what
 // went wrong and where it was detected.
 #pragma once

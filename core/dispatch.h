@@ -1,4 +1,4 @@
-// kernels/dispatch.h — calls the CPU or CUDA twin of a kernel by device.
+// core/dispatch.h — calls the CPU or CUDA twin of a kernel by device.
 // Every kernel exists as ls::cpu::NAME(args...) and ls::cuda::NAME(args..., stream) with the same leading
 // arguments (raw pointers and sizes), so an op writes LS_DISPATCH(x.device(), NAME, args...) once. The CUDA twins
 // are all declared through kernels/cuda/all.h; the CPU ones come from the kernels/cpu/FAMILY.h the op includes.
