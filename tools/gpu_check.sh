@@ -110,11 +110,14 @@ elif ! command -v compute-sanitizer > /dev/null && [ ! -x /usr/local/cuda/bin/co
 else
   CS=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
   for tool in memcheck racecheck; do
-    "$CS" --tool "$tool" --error-exitcode 99 "$BUILD/layerseg_tests" --gtest_filter='CudaKernels.*' \
+    # At most 150 s each: the sanitizer slows kernels 10-100x, and the whole check must fit a short GPU window.
+    timeout 150 "$CS" --tool "$tool" --error-exitcode 99 "$BUILD/layerseg_tests" --gtest_filter='CudaKernels.*' \
       > "$OUT/sanitizer_$tool.log" 2>&1
     rc=$?
     if [ "$rc" = 0 ]; then
       result "$tool" ok "CudaKernels"
+    elif [ "$rc" = 124 ]; then
+      result "$tool" "timed out" "150 s, sanitizer_$tool.log"
     elif grep -qiE "not supported|unable to|could not|permission" "$OUT/sanitizer_$tool.log"; then
       result "$tool" refused "the machine refused the tool: sanitizer_$tool.log"
     else
