@@ -8,16 +8,18 @@
 #include <memory>
 
 #include "apps/command.h"
-#include "kernels/error.h"
 #include "data/dataset.h"
 #include "data/grid.h"
 #include "data/shapes.h"
+#include "kernels/error.h"
+#include "models/run.h"
 
 namespace {
 
 struct ShapesArgs {
   ls::data::ShapesOptions opt;
   std::string out, grid;
+  bool no_memory_check = false;
   int grid_columns = 12;
 };
 
@@ -52,9 +54,15 @@ void setup(CLI::App& app) {
   shapes->add_option("--out", args->out, "output folder (created)")->required();
   shapes->add_option("--grid", args->grid, "also write a PNG grid of the first samples (images over masks)");
   shapes->add_option("--grid-columns", args->grid_columns, "samples per grid row")->capture_default_str();
+  shapes->add_flag("--no-memory-check", args->no_memory_check,
+                   "generate even when the memory estimate exceeds the available memory");
   shapes->callback([args] {
-    LS_CHECK(!std::filesystem::exists(args->out) || std::filesystem::is_empty(args->out),
-             "{}: output folder exists and is not empty", args->out);
+    ls::data::set_memory_check(!args->no_memory_check);
+    ls::data::check_memory(ls::data::dataset_bytes(args->opt.n, args->opt.size),
+                           fmt::format("data shapes --n {} --size {}", args->opt.n, args->opt.size));
+    LS_CHECK(!std::filesystem::is_directory(args->out) || std::filesystem::is_empty(args->out),
+             "--out {}: the folder exists and is not empty", args->out);
+    ls::models::prepare_output_folder(args->out, "--out");
     const ls::data::Dataset ds = ls::data::make_shapes(args->opt);
     ls::data::write_folder(ds, args->out);
     if (!args->grid.empty()) write_sample_grid(ds, args->grid, args->grid_columns);

@@ -7,13 +7,14 @@
 //   layerseg eval --data shapes_test --size 32 --pred predicted_masks/
 #include <fmt/core.h>
 
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
 #include "apps/command.h"
-#include "kernels/error.h"
 #include "data/dataset.h"
 #include "data/evaluate.h"
+#include "kernels/error.h"
 #include "models/run.h"
 
 namespace {
@@ -22,11 +23,12 @@ struct EvalArgs {
   std::string data, layout = "folder", stems, split = "all", run, pred, baseline, train_masks, out, device = "cpu";
   int size = 64, batch = 64;
   float prior_threshold = 0.4f;
+  bool no_memory_check = false;
 };
 
 void setup(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
-  app.add_option("--data", a->data, "ground-truth dataset folder")->required();
+  app.add_option("--data", a->data, "ground-truth dataset folder")->required()->check(CLI::ExistingDirectory);
   app.add_option("--layout", a->layout, "dataset layout: folder | cub")->capture_default_str();
   auto* size = app.add_option("--size", a->size,
                               "evaluation size S (image and mask resized to S x S; with --run, "
@@ -35,21 +37,34 @@ void setup(CLI::App& app) {
                    ->check(CLI::Range(4, 4096));
   app.add_option("--stems", a->stems, "folder layout: file listing the stems to evaluate (e.g. split_dev.txt)");
   app.add_option("--split", a->split, "cub layout: all | train | test")->capture_default_str();
-  auto* run = app.add_option("--run", a->run, "a training run directory: evaluate its U-Net (and E_x's NMI)");
+  auto* run = app.add_option("--run", a->run, "a training run directory: evaluate its U-Net (and E_x's NMI)")
+                  ->check(CLI::ExistingDirectory);
   app.add_option("--device", a->device, "--run: cpu | cuda")->capture_default_str();
-  auto* pred = app.add_option("--pred", a->pred, "folder of predicted masks <stem>.png");
+  auto* pred = app.add_option("--pred", a->pred, "folder of predicted masks <stem>.png")->check(CLI::ExistingDirectory);
   auto* base = app.add_option("--baseline", a->baseline, "baseline predictor: ellipse | mean-mask")
                    ->check(CLI::IsMember({"ellipse", "mean-mask"}));
   pred->excludes(base);
   run->excludes(pred)->excludes(base);
-  app.add_option("--train-masks", a->train_masks, "mean-mask: folder of training masks (or a dataset with masks/)");
+  app.add_option("--train-masks", a->train_masks, "mean-mask: folder of training masks (or a dataset with masks/)")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--prior-threshold", a->prior_threshold, "mean-mask: foreground where the mean exceeds this")
       ->capture_default_str();
-  app.add_option("--batch", a->batch, "batch size for predictors")->capture_default_str();
+  app.add_option("--batch", a->batch, "batch size for predictors")->capture_default_str()->check(CLI::Range(1, 4096));
+  app.add_flag("--no-memory-check", a->no_memory_check,
+               "evaluate even when the memory estimate exceeds the available memory");
   app.add_option("--out", a->out, "also write the JSON metrics to this file");
   app.callback([a, size] {
     LS_CHECK(!a->run.empty() || !a->pred.empty() || !a->baseline.empty(),
              "eval: give --run RUN_DIR, --pred DIR or --baseline ellipse|mean-mask");
+    ls::data::set_memory_check(!a->no_memory_check);
+    if (!a->out.empty()) ls::models::check_output_file(a->out, "--out");
+    if (!a->stems.empty()) {
+      const std::filesystem::path stems = std::filesystem::path(a->stems).is_absolute()
+                                              ? std::filesystem::path(a->stems)
+                                              : std::filesystem::path(a->data) / a->stems;
+      LS_CHECK(std::filesystem::is_regular_file(stems),
+               "--stems {}: {} is not a file (a relative path is taken inside --data)", a->stems, stems.string());
+    }
     std::unique_ptr<ls::models::LoadedRun> trained;
     if (!a->run.empty()) {
       trained =
@@ -58,6 +73,10 @@ void setup(CLI::App& app) {
     }
     LS_CHECK(a->baseline != "mean-mask" || !a->train_masks.empty(),
              "eval: --baseline mean-mask needs --train-masks DIR");
+    // One batch of the evaluation holds, per image, the image and mask at S x S as floats, the probabilities at S
+    // and the resized copies; the dataset's own cache is checked by its loader.
+    ls::data::check_memory(int64_t(a->batch) * a->size * a->size * 4 * 8,
+                           fmt::format("eval at --size {} with --batch {}", a->size, a->batch));
     ls::data::DatasetOptions opt;
     opt.layout = a->layout;
     opt.size = a->size;

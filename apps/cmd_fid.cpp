@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/command.h"
-#include "kernels/error.h"
 #include "core/ops.h"
 #include "data/fid.h"
+#include "kernels/error.h"
 #include "models/inception.h"
 #include "models/run.h"
 
@@ -58,8 +58,9 @@ class Progress {
 
 void setup(CLI::App& app) {
   auto a = std::make_shared<FidArgs>();
-  app.add_option("--run", a->run, "run directory of `layerseg train`")->required();
-  app.add_option("--weights", a->weights, "pytorch-fid Inception-v3 weights converted by tools/fid_weights.py");
+  app.add_option("--run", a->run, "run directory of `layerseg train`")->required()->check(CLI::ExistingDirectory);
+  app.add_option("--weights", a->weights, "pytorch-fid Inception-v3 weights converted by tools/fid_weights.py")
+      ->check(CLI::ExistingFile);
   app.add_option("--n", a->n, "generated images")
       ->capture_default_str()
       ->check(CLI::Range(int64_t(2), int64_t(1) << 24));

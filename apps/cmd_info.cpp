@@ -113,7 +113,7 @@ void print_info(const std::string& run_dir) {
 
 void setup(CLI::App& app) {
   auto run_dir = std::make_shared<std::string>();
-  app.add_option("run_dir", *run_dir, "run directory of `layerseg train`")->required();
+  app.add_option("run_dir", *run_dir, "run directory of `layerseg train`")->required()->check(CLI::ExistingDirectory);
   app.callback([run_dir] { print_info(*run_dir); });
 }
 

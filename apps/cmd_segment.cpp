@@ -15,8 +15,8 @@
 #include <filesystem>
 
 #include "apps/command.h"
-#include "kernels/error.h"
 #include "data/image.h"
+#include "kernels/error.h"
 #include "models/run.h"
 
 namespace {
@@ -34,8 +34,10 @@ int outline_width(const ls::data::Image& img) { return std::max(1, std::min(img.
 
 void setup(CLI::App& app) {
   auto a = std::make_shared<SegmentArgs>();
-  app.add_option("--run", a->run, "run directory of `layerseg train`")->required();
-  app.add_option("--images", a->images, "folder of images (or a dataset root holding images/)")->required();
+  app.add_option("--run", a->run, "run directory of `layerseg train`")->required()->check(CLI::ExistingDirectory);
+  app.add_option("--images", a->images, "folder of images (or a dataset root holding images/)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   app.add_option("--out", a->out, "output folder (<stem>.png, <stem>_cutout.png, <stem>_overlay.png)")->required();
   app.add_flag("--cutout", a->cutout, "also write <stem>_cutout.png: RGBA, background transparent, soft edges");
   app.add_flag("--overlay", a->overlay, "also write <stem>_overlay.png: the photo with the mask outline");
@@ -46,6 +48,7 @@ void setup(CLI::App& app) {
     namespace fs = std::filesystem;
     LS_CHECK(!a->no_masks || a->cutout || a->overlay,
              "segment: --no-masks leaves nothing to write; add --cutout and/or --overlay");
+    ls::models::prepare_output_folder(a->out, "--out");
     const ls::Device dev = ls::parse_device(a->device.c_str());
     const ls::models::LoadedRun run = ls::models::load_run(a->run, dev);
     const ls::data::Predictor predict = ls::models::unet_predictor(run.nets.f, run.cfg.data.size);
@@ -62,7 +65,6 @@ void setup(CLI::App& app) {
     }
     std::sort(files.begin(), files.end());
     LS_CHECK(!files.empty(), "segment: no PNG/JPEG images in '{}'", dir.string());
-    fs::create_directories(a->out);
 
     for (size_t begin = 0; begin < files.size(); begin += size_t(a->batch)) {
       const size_t end = std::min(files.size(), begin + size_t(a->batch));

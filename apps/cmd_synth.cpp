@@ -21,7 +21,7 @@ struct SynthArgs {
 
 void setup(CLI::App& app) {
   auto a = std::make_shared<SynthArgs>();
-  app.add_option("--run", a->run, "run directory of `layerseg train`")->required();
+  app.add_option("--run", a->run, "run directory of `layerseg train`")->required()->check(CLI::ExistingDirectory);
   app.add_option("--n", a->n, "number of pairs")->required()->check(CLI::Range(int64_t(1), int64_t(10000000)));
   app.add_option("--out", a->out, "output folder (folder layout)")->required();
   app.add_option("--seed", a->seed, "seed of the latent codes")->capture_default_str();
@@ -31,6 +31,7 @@ void setup(CLI::App& app) {
     namespace fs = std::filesystem;
     const ls::Device dev = ls::parse_device(a->device.c_str());
     ls::models::LoadedRun run = ls::models::load_run(a->run, dev);
+    ls::models::prepare_output_folder(a->out, "--out");
     for (const char* sub : {"images", "masks"}) fs::create_directories(fs::path(a->out) / sub);
     if (a->layers) fs::create_directories(fs::path(a->out) / "layers");
     ls::Rng rng(a->seed);

@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "apps/command.h"
+#include "data/dataset.h"
 #include "kernels/error.h"
 #include "models/config.h"
 #include "models/run.h"
@@ -30,7 +31,7 @@ extern "C" void on_sigint(int) {
 struct TrainArgs {
   std::string config, out, device = "cpu";
   std::vector<std::string> overrides;
-  bool resume = false, restart = false;
+  bool resume = false, restart = false, no_memory_check = false;
   int64_t stop_after = -1;
 };
 
@@ -64,14 +65,21 @@ void print_summary(const ls::models::Config& cfg, const ls::models::TrainResult&
 
 void setup(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
-  app.add_option("--config", a->config, "TOML configuration (configs/*.toml); with --resume defaults to the run's own");
+  app.add_option("--config", a->config, "TOML configuration (configs/*.toml); with --resume defaults to the run's own")
+      ->check(CLI::ExistingFile);
   app.add_option("--out", a->out, "run directory (checkpoints, log.jsonl, pictures, metrics.json)")->required();
   app.add_option("--device", a->device, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   app.add_option("--set", a->overrides, "override a config key: section.key=value (repeatable)");
   auto* resume = app.add_flag("--resume", a->resume, "continue the run in --out from its last checkpoint");
   app.add_flag("--restart", a->restart, "discard the run files already in --out and start over")->excludes(resume);
   app.add_option("--stop-after", a->stop_after, "stop with a checkpoint after this global step (for tests)");
+  app.add_flag("--no-memory-check", a->no_memory_check,
+               "train even when the memory estimate exceeds the available memory");
   app.callback([a] {
+    ls::data::set_memory_check(!a->no_memory_check);
+    ls::models::prepare_output_folder(a->out, "--out");
+    // Held until training ends: from here on no other `train` can write this folder (nor --restart empty it).
+    const ls::models::RunLock lock(a->out);
     std::string config_path = a->config;
     if (config_path.empty()) {
       LS_CHECK(a->resume, "train: --config FILE is required (only --resume can reuse the run's own config)");

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -74,6 +75,18 @@ static std::string serialize(const std::string& path, const NamedTensors& tensor
   return out + text + data;
 }
 
+// Test hooks of the fault-injection suite (tests/test_reliability.cpp), read at every save so one process can be
+// told to fail: LAYERSEG_FAULT_ENOSPC=checkpoint makes the data write fail as a full disk does, and
+// LAYERSEG_TEST_CHECKPOINT_PAUSE_MS=N sleeps halfway through the data write, so that a SIGKILL lands while the
+// temp file is half written. Unset, they cost one getenv per checkpoint.
+static bool injected_enospc() {
+  const char* v = std::getenv("LAYERSEG_FAULT_ENOSPC");
+  return v && std::strcmp(v, "checkpoint") == 0;
+}
+static void pause_for_tests() {
+  if (const char* ms = std::getenv("LAYERSEG_TEST_CHECKPOINT_PAUSE_MS")) ::usleep(useconds_t(std::atoi(ms)) * 1000);
+}
+
 static std::string parent_dir(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
@@ -98,11 +111,15 @@ void save_checkpoint(const std::string& path, const NamedTensors& tensors,
     ::unlink(tmp.c_str());
     LS_FAIL("checkpoint {}: {} failed: {}", path, what, std::strerror(err));
   };
+  // Two halves, so that the test pause sits between them.
+  const size_t half = bytes.size() / 2;
   for (size_t done = 0; done < bytes.size();) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    const size_t end = done < half ? half : bytes.size();
+    const ssize_t n = injected_enospc() ? (errno = ENOSPC, -1) : ::write(fd, bytes.data() + done, end - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) fail("write");
     done += size_t(n);
+    if (done == half) pause_for_tests();
   }
   if (::fsync(fd) != 0) fail("fsync");
   const int closed = ::close(fd);

@@ -2,25 +2,65 @@
 #include "data/dataset.h"
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
 
-#include "kernels/error.h"
 #include "data/parallel.h"
+#include "kernels/error.h"
 
 namespace fs = std::filesystem;
 
 namespace ls::data {
+
+// ---- memory ---------------------------------------------------------------------------------------------------
+
+namespace {
+bool g_memory_check = true;
+}
+
+void set_memory_check(bool on) { g_memory_check = on; }
+
+int64_t available_memory_bytes() {
+  if (const char* v = std::getenv("LAYERSEG_MEMORY_LIMIT")) {
+    char* end = nullptr;
+    const long long n = std::strtoll(v, &end, 10);
+    LS_CHECK(end != v && *end == '\0' && n > 0, "LAYERSEG_MEMORY_LIMIT='{}' is not a positive number of bytes", v);
+    return n;
+  }
+  // MemAvailable counts the page cache the kernel would give back; free pages alone undercount a busy machine.
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string key; meminfo >> key;) {
+    int64_t kib = 0;
+    meminfo >> kib;
+    if (key == "MemAvailable:") return kib * 1024;
+    meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return int64_t(sysconf(_SC_AVPHYS_PAGES)) * sysconf(_SC_PAGESIZE);
+}
+
+void check_memory(int64_t need_bytes, const std::string& what) {
+  if (!g_memory_check) return;
+  const int64_t limit = available_memory_bytes();
+  constexpr double kGiB = double(int64_t(1) << 30);
+  LS_CHECK(need_bytes <= limit,
+           "{} needs about {:.2f} GiB of memory, but {:.2f} GiB is available ({}); use a smaller size or batch, or "
+           "pass --no-memory-check to try anyway",
+           what, double(need_bytes) / kGiB, double(limit) / kGiB,
+           std::getenv("LAYERSEG_MEMORY_LIMIT") ? "LAYERSEG_MEMORY_LIMIT" : "MemAvailable in /proc/meminfo");
+}
 
 // ---- Dataset ------------------------------------------------------------------------------------------------------
 
@@ -124,6 +164,8 @@ Loaded load_entry(const Entry& e, const DatasetOptions& opt) {
 Dataset build(const std::string& root, const std::vector<Entry>& entries, const DatasetOptions& opt,
               std::vector<std::string> class_names) {
   LS_CHECK(opt.size >= 4, "{}: dataset size S must be at least 4, got {}", root, opt.size);
+  check_memory(dataset_bytes(int64_t(entries.size()), opt.size),
+               fmt::format("dataset {} ({} images at {}x{})", root, entries.size(), opt.size, opt.size));
   std::vector<Loaded> loaded(entries.size());
   parallel_for(int64_t(entries.size()), [&](int64_t i) { loaded[size_t(i)] = load_entry(entries[size_t(i)], opt); });
 

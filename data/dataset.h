@@ -70,6 +70,18 @@ class Dataset {
   std::vector<std::string> class_names_;
 };
 
+// Memory checks made before allocating, so that a size the machine cannot hold is refused with a message instead of
+// ending in std::bad_alloc or the kernel's OOM killer. The limit is LAYERSEG_MEMORY_LIMIT (bytes) when set, else
+// MemAvailable of /proc/meminfo, else sysconf's free pages.
+int64_t available_memory_bytes();
+// Throws ls::Error "<what> needs about X GiB of memory, but Y GiB is available ..." when need_bytes exceeds the
+// limit, unless set_memory_check(false) (the apps' --no-memory-check) turned the checks off for this process.
+void check_memory(int64_t need_bytes, const std::string& what);
+void set_memory_check(bool on);
+// What a loaded dataset of n samples at S x S holds (pixels and masks at one byte each).
+inline int64_t dataset_bytes(int64_t n, int size) { return n * int64_t(size) * size * 4; }
+
+// The loaders check dataset_bytes of the listed images against the memory limit before decoding any of them.
 Dataset load_dataset(const std::string& root, const DatasetOptions& opt);
 Dataset load_folder(const std::string& root, const DatasetOptions& opt);
 Dataset load_cub(const std::string& root, const DatasetOptions& opt);

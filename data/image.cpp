@@ -5,7 +5,11 @@
 #include <stb/stb_image_write.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -29,10 +33,20 @@ struct Decoded {
   std::vector<float> px;
 };
 
+
 Decoded decode(const std::string& path) {
   const std::vector<unsigned char> bytes = read_file_bytes(path);
   const int len = int(bytes.size());
   Decoded d;
+  // The header alone says how large the decoded image will be: a small file can declare a huge image (a 30000x30000
+  // PNG of a few hundred KB), which must be refused here rather than end in std::bad_alloc or the OOM killer.
+  LS_CHECK(stbi_info_from_memory(bytes.data(), len, &d.w, &d.h, &d.c) != 0, "{}: cannot decode image ({})", path,
+           stbi_failure_reason());
+  const int64_t pixels = int64_t(d.w) * d.h, limit = max_image_pixels();
+  LS_CHECK(pixels <= limit,
+           "{}: the image is {}x{} ({:.1f} Mpixel), more than the limit of {:.1f} Mpixel; raise it with "
+           "LAYERSEG_MAX_IMAGE_PIXELS=<pixels> if it is meant to be read",
+           path, d.w, d.h, double(pixels) / (1 << 20), double(limit) / (1 << 20));
   // 16-bit PNGs keep their precision; everything else stb decodes as 8-bit.
   if (stbi_is_16_bit_from_memory(bytes.data(), len)) {
     std::unique_ptr<stbi_us, void (*)(void*)> p(stbi_load_16_from_memory(bytes.data(), len, &d.w, &d.h, &d.c, 0),
@@ -89,6 +103,26 @@ std::vector<Taps> make_taps(int in, int out) {
 
 }  // namespace
 
+int64_t max_image_pixels() {
+  const char* v = std::getenv("LAYERSEG_MAX_IMAGE_PIXELS");
+  if (!v) return kDefaultMaxImagePixels;
+  char* end = nullptr;
+  const long long n = std::strtoll(v, &end, 10);
+  LS_CHECK(end != v && *end == '\0' && n > 0, "LAYERSEG_MAX_IMAGE_PIXELS='{}' is not a positive pixel count", v);
+  return n;
+}
+
+void write_file(const std::string& path, const void* data, size_t n) {
+  // stdio with every result checked: a full disk or a read-only folder shows as an error naming the file, where an
+  // unchecked stream or stbi's own writer (which ignores fclose) would leave a truncated file and carry on.
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  LS_CHECK(f != nullptr, "{}: cannot open for writing: {}", path, std::strerror(errno));
+  const bool written = n == 0 || std::fwrite(data, 1, n, f) == n;
+  const int err = errno;
+  const bool closed = std::fclose(f) == 0;
+  LS_CHECK(written && closed, "{}: write failed: {}", path, std::strerror(written ? errno : err));
+}
+
 Image read_image(const std::string& path) {
   const Decoded d = decode(path);
   Image img(d.h, d.w, 3);
@@ -122,9 +156,15 @@ void write_image(const std::string& path, const Image& img, int jpeg_quality) {
     const float unit = colour ? (img.px[i] + 1.f) * 0.5f : img.px[i];
     bytes[i] = (unsigned char)std::lround(std::clamp(unit, 0.f, 1.f) * 255.f);
   }
-  const int ok = jpeg ? stbi_write_jpg(path.c_str(), img.w, img.h, img.c, bytes.data(), jpeg_quality)
-                      : stbi_write_png(path.c_str(), img.w, img.h, img.c, bytes.data(), img.w * img.c);
-  LS_CHECK(ok != 0, "{}: cannot write image", path);
+  std::vector<unsigned char> encoded;
+  const auto append = [](void* ctx, void* data, int size) {
+    auto* out = static_cast<std::vector<unsigned char>*>(ctx);
+    out->insert(out->end(), static_cast<unsigned char*>(data), static_cast<unsigned char*>(data) + size);
+  };
+  const int ok = jpeg ? stbi_write_jpg_to_func(append, &encoded, img.w, img.h, img.c, bytes.data(), jpeg_quality)
+                      : stbi_write_png_to_func(append, &encoded, img.w, img.h, img.c, bytes.data(), img.w * img.c);
+  LS_CHECK(ok != 0, "{}: cannot encode image", path);
+  write_file(path, encoded.data(), encoded.size());
 }
 
 Image resize(const Image& img, int out_h, int out_w) {

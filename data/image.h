@@ -3,7 +3,9 @@
 // [0, 1]. Writers map those ranges to 0..255, so an image and its mask can be written without extra arguments.
 //   ls::data::Image img = ls::data::read_image("a.jpg");          // any PNG/JPEG -> RGB in [-1, 1]
 //   ls::data::write_image("a64.png", ls::data::resize(img, 64, 64));
+// Decoding first reads the header and refuses images above max_image_pixels(), naming the file.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,15 @@ struct Image {
   float& at(int y, int x, int ch = 0) { return px[(size_t(y) * w + x) * c + ch]; }
   float at(int y, int x, int ch = 0) const { return px[(size_t(y) * w + x) * c + ch]; }
 };
+
+// The largest image (width x height) the readers decode: LAYERSEG_MAX_IMAGE_PIXELS when set, else 64 Mpixel, which
+// holds any camera photo while a decompression bomb (a tiny file declaring 30000x30000) is refused before decoding.
+inline constexpr int64_t kDefaultMaxImagePixels = int64_t(64) << 20;
+int64_t max_image_pixels();
+
+// Writes n bytes to path (created or truncated), checking every call: errors name the file and the reason (e.g.
+// "No space left on device"). Every picture, and the run's text files, go through it.
+void write_file(const std::string& path, const void* data, size_t n);
 
 // Decodes PNG (8/16-bit; grey, grey+alpha, RGB, RGBA) or JPEG into RGB in [-1, 1]. Grey is replicated; alpha is
 // dropped. Throws ls::Error naming the path when the file is missing, unreadable or corrupt.

@@ -210,11 +210,18 @@ void validate(const Config& c, const std::string& origin) {
   LS_CHECK(c.monitor.low < c.monitor.high, "config {}: monitor.low must be below monitor.high", origin);
 }
 
+// A TOML basic string. Control characters must be escaped too: a path with a newline in it was written raw, and the
+// run's config.toml then failed to parse on --resume (the round trip of tests/fuzz/config.cpp checks it).
 std::string toml_string(const std::string& s) {
   std::string out = "\"";
   for (char ch : s) {
-    if (ch == '"' || ch == '\\') out += '\\';
-    out += ch;
+    const auto u = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\')
+      out += {'\\', ch};
+    else if (u < 0x20 || u == 0x7f)
+      out += fmt::format("\\u{:04X}", u);
+    else
+      out += ch;
   }
   return out + "\"";
 }

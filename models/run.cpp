@@ -1,15 +1,23 @@
 // models/run.cpp — building, naming and loading the networks of a run (models/run.h).
 #include "models/run.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "core/autograd.h"
 #include "core/checkpoint.h"
-#include "kernels/error.h"
 #include "core/ops.h"
 #include "core/perturb.h"
 #include "data/image.h"
 #include "data/shapes.h"
+#include "kernels/error.h"
 #include "models/losses.h"
 
 namespace ls::models {
@@ -17,6 +25,92 @@ namespace ls::models {
 std::string run_file(const std::string& run_dir, const std::string& name) {
   return (std::filesystem::path(run_dir) / name).string();
 }
+
+int64_t training_memory_bytes(const Config& cfg) {
+  const ModelConfig& m = cfg.model;
+  const int64_t s = cfg.data.size;
+  // Per-sample activation floats and parameter counts, level by level from 4x4 to S x S (models/lite.h, unet.h).
+  // The tensors kept per level for the backward: generator UpBlock 4 (upsampled, conv, BN, ReLU), a critic block 3
+  // (conv, leaky ReLU, input), a U-Net level 14 (two DoubleConvs down and up, the concatenation, the upsampling).
+  double g_act = 0, d_act = 0, e_act = 0, u_act = 0, g_par = 0, d_par = 0, e_par = 0, u_par = 0;
+  double gw_prev = m.g_width, dw_prev = 3, ew_prev = 1, uw_prev = 3;
+  for (int64_t r = 4, level = 0; r <= s; r *= 2, ++level) {
+    const double area = double(r) * double(r);
+    const double gw = std::max<double>(16, double(m.g_width) * 4.0 / double(r));  // kMinWidth of models/lite.cpp
+    g_act += 4 * area * gw;
+    g_par += 9 * gw_prev * gw;
+    gw_prev = gw;
+    const double dw = double(m.d_width) * double(s) / double(2 * r),
+                 ew = double(m.e_pi_width) * double(s) / double(2 * r);
+    d_act += 3 * area * dw, e_act += 3 * area * ew;
+    d_par += 16 * dw_prev * dw, e_par += 16 * ew_prev * ew;
+    dw_prev = dw, ew_prev = ew;
+    const double uw = double(m.unet_width) * double(s) / double(r);
+    u_act += 14 * area * uw;
+    u_par += 54 * uw * uw + 9 * uw_prev * uw;
+    uw_prev = uw;
+  }
+  const double gen_par = 2 * (g_par + double(m.z_dim + m.embed_dim) * double(m.g_width) * 16);  // G_b and G_f
+  const double gen_act = 2 * g_act;
+  const double b = cfg.train.batch, sb = cfg.train.seg_batch;
+  const double gan_step = b * gen_act + 3 * b * d_act + 2 * b * e_act + b * u_act;  // D sees 2B, then B in the G step
+  const double seg_step = sb * (gen_act + u_act);
+  const double activations = 2 * std::max(gan_step, seg_step);  // and their gradients
+  // Weights, gradients and two Adam moments; the EMA generator's weights on top.
+  const double params = 4 * (gen_par + d_par + e_par + u_par) + (cfg.train.ema ? gen_par : 0);
+  const DataConfig& d = cfg.data;
+  const int64_t e = d.effective_eval_size();
+  int64_t data = d.source == "shapes" ? data::dataset_bytes(d.shapes_n, d.size) : 0;  // folders: their loaders check
+  if (d.eval_source == "shapes") data += data::dataset_bytes(d.eval_n, int(e));
+  data += 64 * e * e * 3 * 4 * 4;  // an evaluation batch of 64: images, probabilities at S and back at eval size
+  return int64_t(4 * (activations + params)) + data;
+}
+
+void prepare_output_folder(const std::string& path, const std::string& flag) {
+  namespace fs = std::filesystem;
+  LS_CHECK(!path.empty(), "{}: no folder given", flag);
+  std::error_code ec;
+  LS_CHECK(!fs::exists(path) || fs::is_directory(path), "{} {}: exists and is not a folder", flag, path);
+  fs::create_directories(path, ec);
+  LS_CHECK(!ec, "{} {}: cannot create the folder: {}", flag, path, ec.message());
+  // A probe file rather than access(W_OK): it also catches read-only mounts, and answers for root as for anyone.
+  const std::string probe = run_file(path, fmt::format(".layerseg_write_test.{}", ::getpid()));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  LS_CHECK(fd >= 0, "{} {}: the folder is not writable: {}", flag, path, std::strerror(errno));
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+void check_output_file(const std::string& path, const std::string& flag) {
+  namespace fs = std::filesystem;
+  LS_CHECK(!fs::is_directory(path), "{} {}: is a folder; give a file name", flag, path);
+  const fs::path parent = fs::path(path).parent_path();
+  LS_CHECK(parent.empty() || fs::is_directory(parent), "{} {}: the folder {} does not exist", flag, path,
+           parent.string());
+}
+
+RunLock::RunLock(const std::string& run_dir) {
+  const std::string path = run_file(run_dir, kLockFile);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  LS_CHECK(fd_ >= 0, "{}: cannot open the run's lock file: {}", path, std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    std::ifstream in(path);
+    std::string holder;
+    std::getline(in, holder);
+    ::close(fd_);
+    LS_CHECK(err != EWOULDBLOCK,
+             "{} is in use by another `layerseg train` (pid {}); wait for it to end, stop it, or "
+             "choose another --out",
+             run_dir, holder.empty() ? "unknown" : holder);
+    LS_FAIL("{}: cannot lock: {}", path, std::strerror(err));
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  const bool written = ::ftruncate(fd_, 0) == 0 && ::write(fd_, pid.data(), pid.size()) == ssize_t(pid.size());
+  LS_CHECK(written, "{}: cannot write the holder's pid: {}", path, std::strerror(errno));
+}
+
+RunLock::~RunLock() { ::close(fd_); }  // closing drops the lock; the file stays, harmless, for the next holder
 
 Networks build_networks(const Config& cfg, Rng& rng, Device device) {
   Networks n;

@@ -69,6 +69,33 @@ Synthetic synthesize(Generator& g, const ModelConfig& m, int64_t n, int batch, R
 // show them near and far.
 Composite segmentation_pair(const Synthetic& s, const PerturbConfig& p, float scale_log2, Rng& rng, Device device);
 
+// An estimate of the memory one training process needs at cfg's sizes, before anything is allocated: parameters
+// with their gradients and Adam moments, the activations and their gradients of the largest step (the GAN step's
+// 2B-image D batch, or a U-Net step through the generator), the shapes data sets and the evaluation batches.
+// Within a factor of two of what a run measures; its purpose is to refuse sizes off by orders of magnitude.
+int64_t training_memory_bytes(const Config& cfg);
+
+// Checks of the apps' output paths, made before any work; errors name the flag. An output folder is created when
+// missing and must then be a folder a file can be created in (a read-only folder or file system is refused here,
+// not at the first checkpoint); an output file must not be a folder, and its folder must exist.
+void prepare_output_folder(const std::string& path, const std::string& flag);
+void check_output_file(const std::string& path, const std::string& flag);
+
+// One `train` per run directory: an exclusive flock on RUN_DIR/train.lock, held for the object's life, with the
+// holder's pid written in it. A second process on the same folder gets an error naming the holder's pid. The kernel
+// drops the lock when the holder dies, so a killed run leaves no stale lock behind.
+class RunLock {
+ public:
+  explicit RunLock(const std::string& run_dir);
+  ~RunLock();
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+inline const char* const kLockFile = "train.lock";
+
 // Sample i of a batch [N,C,H,W] (any device) as an HWC data::Image, and back: a batch from same-sized images.
 data::Image batch_image(const Tensor& batch, int64_t i);
 Tensor image_batch(const std::vector<data::Image>& images, Device device = Device::CPU);

@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -16,14 +19,15 @@
 
 #include "core/autograd.h"
 #include "core/checkpoint.h"
-#include "kernels/error.h"
 #include "core/ops.h"
 #include "core/optim.h"
 #include "core/perturb.h"
 #include "core/trace.h"
 #include "data/evaluate.h"
 #include "data/grid.h"
+#include "data/image.h"
 #include "data/shapes.h"
+#include "kernels/error.h"
 #include "models/augment.h"
 #include "models/losses.h"
 #include "models/run.h"
@@ -64,7 +68,28 @@ struct Window {
   }
 };
 
+// A non-finite loss stops training before its backward pass: the optimizers have not touched the weights, and the
+// exception keeps run() from writing a checkpoint over the last good one.
+void check_finite_loss(const Tensor& loss, const char* name, int64_t step) {
+  const double v = loss.item();
+  LS_CHECK(std::isfinite(v),
+           "training diverged: {} is {} at step {}; stopped without writing a checkpoint (the last good one is "
+           "kept; lower the learning rates or resume from it)",
+           name, v, step);
+}
+
 }  // namespace
+
+void check_finite_gradients(const NamedTensors& params, const std::string& loss, int64_t step) {
+  for (const auto& [name, p] : params) {
+    if (!p.grad().defined()) continue;
+    for (float g : p.grad().to_vector())
+      LS_CHECK(std::isfinite(g),
+               "training diverged: the gradient of {} is {} in {} at step {}; stopped without writing a checkpoint "
+               "(the last good one is kept; lower the learning rates or resume from it)",
+               loss, g, name, step);
+  }
+}
 
 std::string progress_text(const ProgressStatus& p) {
   std::string losses;
@@ -165,8 +190,10 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
       hinge_d_loss(slice(o.d_logit, 0, 0, b), true) + hinge_d_loss(slice(o.d_logit, 0, b, 2 * b), false);
   const Tensor mi_d = code_nll(slice(o.e_x, 0, b, 2 * b), c) + code_nll(d.encode_mask(l.pi.detach()), c);
   const Tensor loss_d = adv_d + mi_d * w.gamma_mi;
+  check_finite_loss(loss_d, "loss_d", step + 1);
   opt_d->zero_grad();
   loss_d.backward();
+  check_finite_gradients(d.named_parameters(), "loss_d", step + 1);
   opt_d->step();
 
   // G step: G_b, G_f through the frozen critic (and the frozen F from round 2 on).
@@ -187,8 +214,10 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
     bg = background_loss(nets.f->forward(l.x_b));
     loss_g = loss_g + bg * w.gamma_bg;
   }
+  check_finite_loss(loss_g, "loss_g", step + 1);
   opt_g->zero_grad();
   loss_g.backward();
+  check_finite_gradients(g.named_parameters(), "loss_g", step + 1);
   opt_g->step();
   d.set_requires_grad(true);
   if (use_bg) nets.f->set_requires_grad(true), nets.f->train(true);
@@ -225,8 +254,10 @@ std::map<std::string, double> Trainer::State::seg_step() {
   const Composite pair = segmentation_pair(s, cfg.perturb, cfg.train.seg_scale_log2, rng, dev);
   const Tensor x = cfg.train.colour_aug ? colour_augment(pair.image, rng, kSegmentationColour) : pair.image;
   const Tensor loss = segmentation_loss(nets.f->forward(x), pair.mask);
+  check_finite_loss(loss, "loss_f", step + 1);
   opt_f->zero_grad();
   loss.backward();
+  check_finite_gradients(nets.f->named_parameters(), "loss_f", step + 1);
   opt_f->step();
   return {{"loss_f", loss.item()}};
 }
@@ -249,6 +280,13 @@ void Trainer::State::monitor(double coverage) {
 void Trainer::State::write_json(nlohmann::json j) {
   log << j.dump() << '\n';
   log.flush();
+  // The fault-injection tests' full disk (tests/test_reliability.cpp): LAYERSEG_FAULT_ENOSPC=log fails this write
+  // as a full file system fails a flush.
+  if (const char* fault = std::getenv("LAYERSEG_FAULT_ENOSPC"); fault && std::strcmp(fault, "log") == 0)
+    errno = ENOSPC, log.setstate(std::ios::badbit);
+  // errno still holds the failed write's reason (e.g. ENOSPC): a full disk stops the run here, with the last
+  // checkpoint intact, instead of training on with a log that silently ends.
+  LS_CHECK(log.good(), "{}: cannot write the log: {}", path(kLogFile), std::strerror(errno));
 }
 
 void Trainer::State::log_window(int round, const char* phase) {
@@ -350,7 +388,7 @@ void Trainer::State::resume() {
   while (std::getline(in, line))
     if (!line.empty() && nlohmann::json::parse(line).value("step", int64_t(0)) <= step) kept += line + "\n";
   in.close();
-  std::ofstream(path(kLogFile), std::ios::trunc) << kept;
+  data::write_file(path(kLogFile), kept.data(), kept.size());
 }
 
 // Fig. 5 of the paper: rows x_b, x_f·π, π, composite, from the synthesizing weights and a fixed noise.
@@ -450,6 +488,9 @@ Trainer::Trainer(const Config& cfg, TrainOptions opt) : s_(std::make_unique<Stat
   if (s.opt.resume) LS_CHECK(has_ckpt, "--resume: {} does not exist; nothing to resume", s.path(kCheckpointFile));
   fs::create_directories(s.opt.run_dir);
 
+  data::check_memory(training_memory_bytes(cfg),
+                     fmt::format("training at data.size {} with train.batch {} and train.seg_batch {}", cfg.data.size,
+                                 cfg.train.batch, cfg.train.seg_batch));
   s.train_set = std::make_shared<const data::Dataset>(training_images(cfg.data));
   LS_CHECK(s.train_set->count() > 0, "train: the training set is empty");
   s.eval_set = load_eval_set(cfg.data);
@@ -459,11 +500,8 @@ Trainer::Trainer(const Config& cfg, TrainOptions opt) : s_(std::make_unique<Stat
   s.opt_d = std::make_unique<Adam>(s.nets.d->named_parameters(), AdamOptions{t.lr_d, t.beta1, t.beta2});
   s.opt_f = std::make_unique<Adam>(s.nets.f->named_parameters(), AdamOptions{t.lr_f});
   if (s.opt.resume) s.resume();
-  {
-    std::ofstream f(s.path(kConfigFile));
-    f << to_toml(cfg);
-    LS_CHECK(f.good(), "{}: cannot write", s.path(kConfigFile));
-  }
+  const std::string toml = to_toml(cfg);
+  data::write_file(s.path(kConfigFile), toml.data(), toml.size());
   s.log.open(s.path(kLogFile), std::ios::app);
   LS_CHECK(s.log.good(), "{}: cannot open for writing", s.path(kLogFile));
 }
@@ -510,7 +548,8 @@ TrainResult Trainer::run() {
   r.step = s.step;
   if (!last_eval) last_eval = s.evaluate_round(s.cfg.train.rounds - 1);  // resumed after the last round's eval
   r.metrics = s.final_metrics(last_eval);
-  std::ofstream(s.path(kMetricsFile)) << r.metrics.dump(2) << '\n';
+  const std::string metrics = r.metrics.dump(2) + "\n";
+  data::write_file(s.path(kMetricsFile), metrics.data(), metrics.size());
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (s.opt.progress) s.print_run_files();
   return r;

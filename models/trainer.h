@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/device.h"
+#include "core/module.h"
 #include "models/config.h"
 
 namespace ls::models {
@@ -62,6 +63,10 @@ class ProgressGate {
   double interval_s_, last_s_ = 0;
   bool printed_ = false;
 };
+
+// Throws ls::Error naming the loss, the parameter and the step when a gradient holds a NaN or an Inf; the trainer
+// calls it between each backward pass and its optimizer step, so a diverged step never reaches the weights.
+void check_finite_gradients(const NamedTensors& params, const std::string& loss, int64_t step);
 
 class Trainer {
  public:

@@ -5,8 +5,17 @@
 # Two builds: build/ (the CPU backend, and the real CUDA backend where nvcc and cuDNN are; its CUDA tests skip without
 # a GPU) and build-emu/ (kernels/cuda on the emulated CUDA device, docs/CUDA.md: every CUDA test runs there, label
 # cuda-emu, none may skip). EMULATION=0 leaves the second out.
+# Then a 20 s run of each libFuzzer target (tools/fuzz.sh, build-fuzz/; about 2 minutes; skipped without clang++;
+# FUZZ=0 leaves it out, FUZZ_SECONDS=N changes it).
+#   SANITIZE=1 bash tools/test.sh  # instead: the CPU suite under AddressSanitizer + UndefinedBehaviorSanitizer, in
+#                                  # build-asan/ (no CUDA, no emulated build, no fuzzing; docs/RELIABILITY.md: time)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [ "${SANITIZE:-0}" != 0 ]; then
+  BUILD_DIR=build-asan LAYERSEG_CUDA=OFF EMULATION=0 FUZZ=0 CMAKE_ARGS="-DLAYERSEG_SANITIZE=ON ${CMAKE_ARGS:-}"
+  # UBSan's checks print and carry on by default; halting makes each finding fail its test.
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+fi
 source tools/setup.sh
 if [ "${EMULATION:-1}" != 0 ]; then
   BUILD_DIR=build-emu CMAKE_ARGS="-DLAYERSEG_CUDA_EMULATION=ON ${CMAKE_ARGS:-}" bash tools/setup.sh
@@ -14,4 +23,13 @@ fi
 ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j "${JOBS:-$(nproc)}" ${CTEST_ARGS:-}
 if [ "${EMULATION:-1}" != 0 ]; then
   ctest --test-dir build-emu --output-on-failure -j "${JOBS:-$(nproc)}" ${CTEST_ARGS:-}
+fi
+if [ "${FUZZ:-1}" != 0 ]; then
+  rc=0
+  JOBS=$JOBS bash tools/fuzz.sh all "${FUZZ_SECONDS:-20}" || rc=$?
+  if [ "$rc" = 77 ]; then
+    echo "tools/test.sh: fuzz smoke runs skipped (no clang++ with libFuzzer)"
+  elif [ "$rc" != 0 ]; then
+    exit "$rc"
+  fi
 fi
