@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <exception>
@@ -202,6 +203,10 @@ std::vector<std::string> read_lines(const std::string& path) {
   return lines;
 }
 
+// Numeric labels name classes 0..max, each of which gets a name: a bound keeps a typo such as "a 2000000000" from
+// making two billion of them, and keeps std::stoi within int.
+constexpr int kMaxNumericLabel = 65535;
+
 // labels.txt: "<stem> <label>" per line; labels are non-negative integers, or names numbered in sorted order.
 std::map<std::string, int> read_labels(const std::string& path, std::vector<std::string>& class_names) {
   std::map<std::string, std::string> raw;
@@ -217,7 +222,11 @@ std::map<std::string, int> read_labels(const std::string& path, std::vector<std:
   std::map<std::string, int> labels;
   if (numeric) {
     int max_label = -1;
-    for (const auto& [stem, l] : raw) max_label = std::max(max_label, labels[stem] = std::stoi(l));
+    for (const auto& [stem, l] : raw) {
+      LS_CHECK(l.size() <= 5 && std::stoi(l) <= kMaxNumericLabel, "{}: label {} of '{}' is above {}", path, l, stem,
+               kMaxNumericLabel);
+      max_label = std::max(max_label, labels[stem] = std::stoi(l));
+    }
     for (int k = 0; k <= max_label; ++k) class_names.push_back(std::to_string(k));
   } else {
     std::set<std::string> names;
@@ -227,6 +236,17 @@ std::map<std::string, int> read_labels(const std::string& path, std::vector<std:
       labels[stem] = int(std::lower_bound(class_names.begin(), class_names.end(), l) - class_names.begin());
   }
   return labels;
+}
+
+// One number of a CUB table, the whole field and finite: std::stof would throw std::invalid_argument without the
+// file's name for "abc" and let "nan" through to the crop (found by tests/fuzz/dataset.cpp).
+float parse_number(const std::string& field, const std::string& file, int id) {
+  char* end = nullptr;
+  errno = 0;
+  const float v = std::strtof(field.c_str(), &end);
+  LS_CHECK(end != field.c_str() && *end == '\0' && errno == 0 && std::isfinite(v),
+           "{}: image id {}: '{}' is not a number", file, id, field);
+  return v;
 }
 
 // Sets each entry's mask path according to the policy; `expected` gives the path a mask would have.
@@ -333,7 +353,9 @@ Dataset load_cub(const std::string& root, const DatasetOptions& opt) {
     e.label = int(std::lower_bound(class_names.begin(), class_names.end(), cls) - class_names.begin());
     LS_CHECK(boxes.count(id), "{}: no bounding box for image id {}", (r / "bounding_boxes.txt").string(), id);
     const auto& b = boxes.at(id);
-    e.bbox = std::array<float, 4>{std::stof(b[0]), std::stof(b[1]), std::stof(b[2]), std::stof(b[3])};
+    const std::string boxes_file = (r / "bounding_boxes.txt").string();
+    e.bbox = std::array<float, 4>{parse_number(b[0], boxes_file, id), parse_number(b[1], boxes_file, id),
+                                  parse_number(b[2], boxes_file, id), parse_number(b[3], boxes_file, id)};
     entries.push_back(e);
     expected_masks.push_back((r / "segmentations" / fs::path(cols[0]).replace_extension(".png")).string());
   }

@@ -33,9 +33,26 @@ struct Decoded {
   std::vector<float> px;
 };
 
+// stb decodes a dozen formats; only PNG and JPEG are promised (and fuzzed), so nothing else reaches it. In a PNG,
+// every chunk up to IEND must fit in the file: stb sizes its buffer from the declared lengths before reading the
+// bytes, so a 90-byte file declaring a 1.4 GB chunk made it allocate 2 GB (found by tests/fuzz/image.cpp).
+void check_png_or_jpeg(const std::string& path, const std::vector<unsigned char>& b) {
+  static const unsigned char kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (b.size() >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff) return;  // JPEG's SOI and the next marker
+  LS_CHECK(b.size() >= 8 && std::equal(kPngSignature, kPngSignature + 8, b.begin()), "{}: not a PNG or JPEG file",
+           path);
+  for (size_t at = 8; at + 8 <= b.size();) {
+    const uint64_t length = uint64_t(b[at]) << 24 | uint64_t(b[at + 1]) << 16 | uint64_t(b[at + 2]) << 8 | b[at + 3];
+    LS_CHECK(length + 12 <= b.size() - at, "{}: PNG chunk at byte {} declares {} bytes, more than the file holds", path,
+             at, length);
+    if (std::equal(b.begin() + std::ptrdiff_t(at) + 4, b.begin() + std::ptrdiff_t(at) + 8, "IEND")) break;
+    at += 12 + length;
+  }
+}
 
 Decoded decode(const std::string& path) {
   const std::vector<unsigned char> bytes = read_file_bytes(path);
+  check_png_or_jpeg(path, bytes);
   const int len = int(bytes.size());
   Decoded d;
   // The header alone says how large the decoded image will be: a small file can declare a huge image (a 30000x30000
