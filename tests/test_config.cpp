@@ -105,5 +105,14 @@ TEST(Config, DumpReadsBackIdentically) {
   EXPECT_EQ(back.model.mask_bias, -1.f);
 }
 
+// A string with control characters (a newline in a path) must be written escaped, or the run's config.toml does not
+// parse on --resume; tests/fuzz/config.cpp checks this round trip on every input it makes.
+TEST(Config, StringsWithControlCharactersReadBack) {
+  Config c = parse_config("[data]\nroot = \"a\\nb\\u0001c\\u007f\\t\"\n", "control");
+  ASSERT_EQ(c.data.root, "a\nb\001c\177\t");
+  const Config back = parse_config(to_toml(c), "dump");
+  EXPECT_EQ(back.data.root, c.data.root);
+}
+
 }  // namespace
 }  // namespace ls::models

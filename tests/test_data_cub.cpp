@@ -10,6 +10,7 @@
 #include "kernels/error.h"
 #include "data/dataset.h"
 #include "data/image.h"
+#include "tests/error_message.h"
 #include "tests/test_data_util.h"
 
 using namespace ls::data;
@@ -86,5 +87,21 @@ TEST(DataCub, LabelsSplitAndBoundingBoxCrop) {
     ADD_FAILURE() << "missing segmentation not reported";
   } catch (const ls::Error& e) {
     EXPECT_NE(std::string(e.what()).find(seg), std::string::npos) << e.what();
+  }
+}
+
+TEST(DataCub, ABoxFieldThatIsNotAFiniteNumberIsNamed) {
+  for (const char* field : {"x", "nan", "1e99"}) {
+    ls::test::TempDir tmp;
+    write_cub(tmp.path);
+    std::ofstream(tmp.path / "bounding_boxes.txt", std::ios::trunc)
+        << "1 13.0 7.0 10.0 10.0\n2 " << field << " 10.0 10.0 10.0\n3 29.0 13.0 10.0 10.0\n";
+    DatasetOptions opt;
+    opt.layout = "cub";
+    opt.size = 8;
+    const std::string e = ls::test::error_message([&] { load_dataset(tmp.path.string(), opt); });
+    EXPECT_NE(e.find((tmp.path / "bounding_boxes.txt").string() + ": image id 2: '" + field + "' is not a number"),
+              std::string::npos)
+        << e;
   }
 }

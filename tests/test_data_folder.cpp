@@ -88,6 +88,13 @@ TEST(DataBadInput, UnknownLayoutIsNamed) {
   expect_error_naming(tmp.path.string(), opt, tmp.path.string());
 }
 
+TEST(DataBadInput, NumericLabelAboveTheLimitIsNamed) {
+  ls::test::DatasetDir tmp;
+  ls::test::write_folder_dataset(tmp.path, 2, 8);
+  std::ofstream(tmp.path / "labels.txt", std::ios::trunc) << "s100 0\ns101 99999999999\n";  // beyond int, too
+  expect_error_naming(tmp.path.string(), options(8), (tmp.path / "labels.txt").string() + ": label 99999999999");
+}
+
 TEST(DataBadInput, SkipsBadImagesWhenAsked) {
   ls::test::DatasetDir tmp;
   ls::test::write_folder_dataset(tmp.path, 4, 8);

@@ -12,6 +12,7 @@
 
 #include "kernels/error.h"
 #include "data/image.h"
+#include "tests/error_message.h"
 #include "tests/test_data_util.h"
 
 using namespace ls::data;
@@ -153,6 +154,24 @@ TEST(ImageIo, BadFilesAreNamed) {
       EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
     }
   }
+}
+
+// stb would also decode BMP, GIF, PSD, TGA, HDR, PIC and PNM; only the two promised formats reach it.
+TEST(ImageIo, FormatsOtherThanPngAndJpegAreRefused) {
+  TempDir tmp;
+  const std::vector<uint8_t> grey = {0, 51, 255, 102};
+  ASSERT_TRUE(stbi_write_bmp(tmp.file("a.bmp").c_str(), 2, 2, 1, grey.data()));
+  const std::string e = ls::test::error_message([&] { read_image(tmp.file("a.bmp")); });
+  EXPECT_NE(e.find(tmp.file("a.bmp") + ": not a PNG or JPEG file"), std::string::npos) << e;
+}
+
+// tests/fuzz/image.cpp's find: an 83-byte PNG whose second IDAT chunk declares 1.4 GB, which stb allocated (doubling
+// to 2.8 GB) before finding the file too short.
+TEST(ImageIo, APngChunkLongerThanTheFileIsRefusedBeforeDecoding) {
+  const std::string path =
+      std::string(LAYERSEG_SOURCE_DIR) + "/tests/fuzz/corpus/image/regression_idat_longer_than_file.png";
+  const std::string e = ls::test::error_message([&] { read_image(path); });
+  EXPECT_NE(e.find("more than the file holds"), std::string::npos) << e;
 }
 
 TEST(ImageResize, UpsampleIsBilinearWithHalfPixelCentres) {
