@@ -80,6 +80,10 @@ void setup(CLI::App& app) {
     ls::models::prepare_output_folder(a->out, "--out");
     // Held until training ends: from here on no other `train` can write this folder (nor --restart empty it).
     const ls::models::RunLock lock(a->out);
+    // The temp files of checkpoint writes a killed process left behind: with the lock held, none is being written.
+    const std::string temp_prefix = std::string(ls::models::kCheckpointFile) + ".tmp.";
+    for (const auto& e : std::filesystem::directory_iterator(a->out))
+      if (e.path().filename().string().rfind(temp_prefix, 0) == 0) std::filesystem::remove(e.path());
     std::string config_path = a->config;
     if (config_path.empty()) {
       LS_CHECK(a->resume, "train: --config FILE is required (only --resume can reuse the run's own config)");

@@ -296,6 +296,7 @@ TEST(FaultInjection, KilledAtTwentyRandomMomentsResumesToBitIdenticalCheckpoints
   const bool resume = fs::exists(models::run_file(run, models::kCheckpointFile));
   ASSERT_EQ(layerseg(train(run) + (resume ? " --resume" : " --restart")).status, 0) << read_text(log);
   EXPECT_EQ(checkpoint_step(run), 2 * (gan + seg));
+  EXPECT_FALSE(has_temp_checkpoint(run)) << "the killed writes' temp files were left behind";
   EXPECT_TRUE(read_text(models::run_file(run, models::kCheckpointFile)) == expected)
       << "the resumed run's checkpoint differs from the uninterrupted one";
 }
