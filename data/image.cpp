@@ -33,14 +33,10 @@ struct Decoded {
   std::vector<float> px;
 };
 
-// stb decodes a dozen formats; only PNG and JPEG are promised (and fuzzed), so nothing else reaches it. In a PNG,
-// every chunk up to IEND must fit in the file: stb sizes its buffer from the declared lengths before reading the
-// bytes, so a 90-byte file declaring a 1.4 GB chunk made it allocate 2 GB (found by tests/fuzz/image.cpp).
-void check_png_or_jpeg(const std::string& path, const std::vector<unsigned char>& b) {
-  static const unsigned char kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (b.size() >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff) return;  // JPEG's SOI and the next marker
-  LS_CHECK(b.size() >= 8 && std::equal(kPngSignature, kPngSignature + 8, b.begin()), "{}: not a PNG or JPEG file",
-           path);
+// In a PNG, every chunk up to IEND must fit in the file: stb sizes its buffer from the declared lengths before
+// reading the bytes, so an 83-byte file declaring a 1.4 GB chunk made it allocate 2.8 GB (found by
+// tests/fuzz/image.cpp).
+void check_png(const std::string& path, const std::vector<unsigned char>& b) {
   for (size_t at = 8; at + 8 <= b.size();) {
     const uint64_t length = uint64_t(b[at]) << 24 | uint64_t(b[at + 1]) << 16 | uint64_t(b[at + 2]) << 8 | b[at + 3];
     LS_CHECK(length + 12 <= b.size() - at, "{}: PNG chunk at byte {} declares {} bytes, more than the file holds", path,
@@ -48,6 +44,44 @@ void check_png_or_jpeg(const std::string& path, const std::vector<unsigned char>
     if (std::equal(b.begin() + std::ptrdiff_t(at) + 4, b.begin() + std::ptrdiff_t(at) + 8, "IEND")) break;
     at += 12 + length;
   }
+}
+
+// In a JPEG, each Huffman table (DHT segment) may hold at most 256 codes: stb does not check the sum of the 16
+// counts and writes that many entries into its 257-entry tables, over the decoder's neighbouring state (found by
+// tests/fuzz/image.cpp under UBSan). The walk reads the file as stb does: marker segments are skipped by their
+// length, and any other byte (entropy-coded data, where 0xFF is followed by 0x00 or a restart marker, or junk
+// between segments, which stb skips too) is stepped over until the next marker.
+void check_jpeg(const std::string& path, const std::vector<unsigned char>& b) {
+  const size_t n = b.size();
+  for (size_t at = 2; at + 1 < n;) {
+    const unsigned char m = b[at + 1];
+    if (b[at] != 0xff || m == 0xff) {  // not a marker, or a fill byte before one
+      ++at;
+      continue;
+    }
+    at += 2;
+    if (m == 0xd9) return;                                             // end of image
+    if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd8)) continue;  // no segment follows
+    if (at + 2 > n) return;
+    const size_t length = size_t(b[at]) << 8 | b[at + 1];
+    // stb reads tables while the segment's length lasts, each one's counts wherever they fall (zeros past the end).
+    for (size_t t = at + 2; m == 0xc4 && t < at + length && t < n;) {
+      size_t codes = 0;
+      for (size_t i = t + 1; i <= t + 16 && i < n; ++i) codes += b[i];
+      LS_CHECK(codes <= 256, "{}: JPEG Huffman table at byte {} has {} codes, more than 256", path, t, codes);
+      t += 17 + codes;
+    }
+    at += length;
+  }
+}
+
+// stb decodes a dozen formats; only PNG and JPEG are promised (and fuzzed), so nothing else reaches it.
+void check_png_or_jpeg(const std::string& path, const std::vector<unsigned char>& b) {
+  static const unsigned char kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (b.size() >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff) return check_jpeg(path, b);  // SOI, a marker
+  LS_CHECK(b.size() >= 8 && std::equal(kPngSignature, kPngSignature + 8, b.begin()), "{}: not a PNG or JPEG file",
+           path);
+  check_png(path, b);
 }
 
 Decoded decode(const std::string& path) {

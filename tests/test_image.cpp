@@ -174,6 +174,15 @@ TEST(ImageIo, APngChunkLongerThanTheFileIsRefusedBeforeDecoding) {
   EXPECT_NE(e.find("more than the file holds"), std::string::npos) << e;
 }
 
+// tests/fuzz/image.cpp's find under UBSan: a 514-byte JPEG whose Huffman table counts 558 codes, which stb wrote
+// into its 257-entry table.
+TEST(ImageIo, AJpegHuffmanTableOfMoreThan256CodesIsRefused) {
+  const std::string path =
+      std::string(LAYERSEG_SOURCE_DIR) + "/tests/fuzz/corpus/image/regression_dht_more_than_256_codes.jpg";
+  const std::string e = ls::test::error_message([&] { read_image(path); });
+  EXPECT_NE(e.find("has 558 codes, more than 256"), std::string::npos) << e;
+}
+
 TEST(ImageResize, UpsampleIsBilinearWithHalfPixelCentres) {
   Image img(1, 2, 1);
   img.px = {0.f, 1.f};
