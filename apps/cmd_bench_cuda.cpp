@@ -7,7 +7,7 @@
 // closure that enqueues one run on input set i. Inputs are rotated across enough copies that one pass over them
 // exceeds the L2 cache several times, so no run finds its inputs cached by the previous one. Columns: median time,
 // GB/s and its fraction of the device-to-device copy bandwidth (the achievable 100 % for bandwidth-bound kernels),
-// and GFLOP/s for convolutions and GEMMs. Targets (issue 4): compose fwd+bwd ≥ 70 % of copy bandwidth at
+// and GFLOP/s for convolutions and GEMMs. Targets: compose fwd+bwd ≥ 70 % of copy bandwidth at
 // 64×3×128×128, binarization and hinge ≥ 60 %.
 // The training step is the D step + G step of the tiny layered GAN (core/testing/tiny_layered_gan.h) with Adam; after
 // warm-up it must make no cudaMalloc call (the caching allocator serves every request). Without CUDA in the build,
