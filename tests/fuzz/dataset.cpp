@@ -21,8 +21,9 @@ const fs::path& fixture() {
   static const fs::path root = [] {
     const fs::path r = ls::fuzz::scratch_dir();
     const ls::data::Image image(4, 4, 3, 0.25f), mask(4, 4, 1, 1.f);
+    fs::create_directories(r / "folder/images");
+    fs::create_directories(r / "folder/masks");
     for (const char* stem : {"a", "b"}) {
-      fs::create_directories(r / "folder/images"), fs::create_directories(r / "folder/masks");
       ls::data::write_image((r / "folder/images" / (std::string(stem) + ".png")).string(), image);
       ls::data::write_image((r / "folder/masks" / (std::string(stem) + ".png")).string(), mask);
     }
@@ -49,10 +50,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     root = fixture() / "folder";
     ls::fuzz::write_file(root / "labels.txt", parts[0]);
     fs::remove(root / "stems.txt");
-    if (parts.size() == 2) ls::fuzz::write_file(root / "stems.txt", parts[1]), opt.stems_file = "stems.txt";
+    if (parts.size() == 2) {
+      ls::fuzz::write_file(root / "stems.txt", parts[1]);
+      opt.stems_file = "stems.txt";
+    }
   } else {
     root = fixture() / "cub";
-    opt.layout = "cub", opt.split = "train";
+    opt.layout = "cub";
+    opt.split = "train";
     ls::fuzz::write_file(root / "images.txt", parts[0]);
     ls::fuzz::write_file(root / "bounding_boxes.txt", parts[1]);
     ls::fuzz::write_file(root / "train_test_split.txt", parts[2]);
