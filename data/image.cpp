@@ -34,7 +34,7 @@ struct Decoded {
 };
 
 // In a PNG, every chunk up to IEND must fit in the file: stb sizes its buffer from the declared lengths before
-// reading the bytes, so an 83-byte file declaring a 1.4 GB chunk made it allocate 2.8 GB (found by
+// reading the bytes, so an 83-byte file declaring a 1.4 GB chunk made it allocate 2 GB (found by
 // tests/fuzz/image.cpp).
 void check_png(const std::string& path, const std::vector<unsigned char>& b) {
   for (size_t at = 8; at + 8 <= b.size();) {

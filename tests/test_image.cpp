@@ -165,8 +165,8 @@ TEST(ImageIo, FormatsOtherThanPngAndJpegAreRefused) {
   EXPECT_NE(e.find(tmp.file("a.bmp") + ": not a PNG or JPEG file"), std::string::npos) << e;
 }
 
-// tests/fuzz/image.cpp's find: an 83-byte PNG whose second IDAT chunk declares 1.4 GB, which stb allocated (doubling
-// to 2.8 GB) before finding the file too short.
+// tests/fuzz/image.cpp's find: an 83-byte PNG whose second IDAT chunk declares 1.4 GB, which stb allocated (rounded
+// up to 2 GB) before finding the file too short.
 TEST(ImageIo, APngChunkLongerThanTheFileIsRefusedBeforeDecoding) {
   const std::string path =
       std::string(LAYERSEG_SOURCE_DIR) + "/tests/fuzz/corpus/image/regression_idat_longer_than_file.png";
