@@ -19,11 +19,11 @@
 
 #include "apps/bench_cuda.h"
 #include "apps/command.h"
-#include "kernels/error.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/error.h"
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "apps/command.h"
-#include "kernels/error.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/error.h"
 
 namespace ls::app {
 std::vector<Command>& commands() {

@@ -9,8 +9,8 @@
 
 #include <cmath>
 
-#include "kernels/error.h"
 #include "core/rng.h"
+#include "kernels/error.h"
 
 namespace ls {
 

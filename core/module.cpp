@@ -5,8 +5,8 @@
 
 #include <cmath>
 
-#include "kernels/error.h"
 #include "core/rng.h"
+#include "kernels/error.h"
 
 namespace ls {
 

@@ -3,9 +3,9 @@
 // (kernels/cpu/compose.h). theta is a constant: it gets no gradient and may live on either device (it is [N,6]).
 // Tests: build/layerseg_tests --gtest_filter='Compose*:*GradCheck*'
 #include "core/autograd.h"
-#include "kernels/error.h"
-#include "kernels/cpu/compose.h"
 #include "core/dispatch.h"
+#include "kernels/cpu/compose.h"
+#include "kernels/error.h"
 #ifdef LAYERSEG_WITH_CUDA
 #include "kernels/cuda/compose.h"
 #endif

@@ -6,10 +6,10 @@
 #include <cmath>
 
 #include "core/autograd.h"
-#include "kernels/error.h"
+#include "core/dispatch.h"
 #include "kernels/cpu/loss.h"
 #include "kernels/cpu/reduce.h"
-#include "core/dispatch.h"
+#include "kernels/error.h"
 #ifdef LAYERSEG_WITH_CUDA
 #include "kernels/cuda/loss.h"
 #include "kernels/cuda/reduce.h"

@@ -11,14 +11,14 @@
 //  - spectral_normalize views W as [out, rest] and treats u, v as constants in the backward.
 // Tests: build/layerseg_tests --gtest_filter='OpsNn*:GradCheck*'
 #include "core/autograd.h"
-#include "kernels/error.h"
+#include "core/dispatch.h"
 #include "kernels/cpu/batchnorm.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/pool.h"
 #include "kernels/cpu/resample.h"
 #include "kernels/cpu/spectral.h"
-#include "core/dispatch.h"
+#include "kernels/error.h"
 
 namespace ls {
 

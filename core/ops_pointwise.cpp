@@ -4,10 +4,10 @@
 // broadcast operand is the output gradient summed over the dims it was stretched along.
 // Tests: build/layerseg_tests --gtest_filter='OpsPointwise*:*GradCheck*'
 #include "core/autograd.h"
-#include "kernels/error.h"
+#include "core/dispatch.h"
 #include "kernels/cpu/pointwise.h"
 #include "kernels/cpu/reduce.h"
-#include "core/dispatch.h"
+#include "kernels/error.h"
 #ifdef LAYERSEG_WITH_CUDA
 #include "kernels/cuda/pointwise.h"
 #include "kernels/cuda/reduce.h"

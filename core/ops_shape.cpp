@@ -7,10 +7,10 @@
 #include <algorithm>
 
 #include "core/autograd.h"
-#include "kernels/error.h"
+#include "core/dispatch.h"
 #include "kernels/cpu/reduce.h"
 #include "kernels/cpu/shape.h"
-#include "core/dispatch.h"
+#include "kernels/error.h"
 #ifdef LAYERSEG_WITH_CUDA
 #include "kernels/cuda/reduce.h"
 #include "kernels/cuda/shape.h"

@@ -11,9 +11,9 @@
 #include <cmath>
 #include <map>
 
-#include "kernels/error.h"
-#include "kernels/cpu/adam.h"
 #include "core/dispatch.h"
+#include "kernels/cpu/adam.h"
+#include "kernels/error.h"
 #ifdef LAYERSEG_WITH_CUDA
 #include "kernels/cuda/adam.h"
 #include "kernels/cuda/nvtx.h"

@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include "core/autograd.h"
-#include "kernels/error.h"
 #include "core/rng.h"
+#include "kernels/error.h"
 
 namespace ls {
 

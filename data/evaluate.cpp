@@ -4,8 +4,8 @@
 #include <filesystem>
 #include <memory>
 
-#include "kernels/error.h"
 #include "data/loader.h"
+#include "kernels/error.h"
 
 namespace ls::data {
 

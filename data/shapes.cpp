@@ -12,9 +12,9 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/error.h"
 #include "core/rng.h"
 #include "data/parallel.h"
+#include "kernels/error.h"
 
 namespace ls::data {
 namespace {

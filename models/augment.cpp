@@ -3,9 +3,9 @@
 
 #include <algorithm>
 
-#include "kernels/error.h"
 #include "core/ops.h"
 #include "core/perturb.h"
+#include "kernels/error.h"
 
 namespace ls::models {
 namespace {

@@ -10,8 +10,8 @@
 
 #include "core/autograd.h"
 #include "core/checkpoint.h"
-#include "kernels/error.h"
 #include "core/ops.h"
+#include "kernels/error.h"
 #include "models/run.h"
 
 namespace ls::models {

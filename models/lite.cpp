@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include "kernels/error.h"
 #include "core/ops.h"
+#include "kernels/error.h"
 
 namespace ls::models {
 namespace {

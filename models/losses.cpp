@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include "kernels/error.h"
 #include "core/ops.h"
+#include "kernels/error.h"
 
 namespace ls::models {
 

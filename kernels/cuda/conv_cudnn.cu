@@ -17,9 +17,9 @@
 #include <tuple>
 #include <vector>
 
-#include "kernels/error.h"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/conv.h"
+#include "kernels/error.h"
 
 namespace ls::cuda {
 namespace {

@@ -1,9 +1,9 @@
 // kernels/cuda/rng.cu — kernels/cuda/rng.h: one thread per element evaluates the same __host__ __device__ functions
 // as the CPU fill (kernels/philox.h). The affine map is rounded twice (__fmul_rn, __fadd_rn) as on the CPU, not fused.
 // Checked by build/layerseg_tests --gtest_filter='CudaKernels.Philox*'.
-#include "kernels/philox.h"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/rng.h"
+#include "kernels/philox.h"
 
 namespace ls::cuda {
 

@@ -10,8 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "kernels/error.h"
 #include "kernels/cuda/check.cuh"
+#include "kernels/error.h"
 
 namespace ls::cuda {
 

@@ -32,13 +32,6 @@ cublasStatus_t cublasCreate(cublasHandle_t* handle) {
   return CUBLAS_STATUS_SUCCESS;
 }
 
-cublasStatus_t cublasDestroy(cublasHandle_t handle) {
-  if (!valid(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
-  handles().erase(handle);
-  delete handle;
-  return CUBLAS_STATUS_SUCCESS;
-}
-
 cublasStatus_t cublasSetStream(cublasHandle_t handle, cudaStream_t stream) {
   if (!valid(handle)) return CUBLAS_STATUS_NOT_INITIALIZED;
   if (!ls::emu::valid_stream(stream)) return CUBLAS_STATUS_INVALID_VALUE;
@@ -120,7 +113,6 @@ cublasStatus_t cublasSgemm(cublasHandle_t handle, cublasOperation_t transa, cubl
       float& c = C[size_t(j) * ldc + i];
       c = b == 0.f ? float(double(a) * acc) : float(double(a) * acc + double(b) * double(c));
     }
-  const std::string damage = access.damaged_guards();
-  if (!damage.empty()) ls::emu::fatal("out-of-bounds " + damage + " by cublasSgemm");
+  access.require_intact_guards();
   return CUBLAS_STATUS_SUCCESS;
 }

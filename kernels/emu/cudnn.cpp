@@ -118,6 +118,11 @@ const AlgoSpec* find_algorithm(Pass pass, int algo) {
   return nullptr;
 }
 
+// TF32-capable algorithms multiply TF32 operands unless the descriptor restricts the math to FMA.
+bool uses_tf32(const AlgoSpec& a, const cudnnConvolutionStruct* conv) {
+  return a.tf32_capable && conv->math != CUDNN_FMA_MATH;
+}
+
 size_t workspace_bytes(const AlgoSpec& a, const Geometry& g) {
   switch (a.workspace) {
     case AlgoSpec::kNone:
@@ -145,7 +150,7 @@ cudnnStatus_t rank(Pass pass, int count, const cudnnConvolutionStruct* conv, con
     p.time = -1.f;
     p.memory = workspace_bytes(a, g);
     p.determinism = a.deterministic ? CUDNN_DETERMINISTIC : CUDNN_NON_DETERMINISTIC;
-    p.mathType = a.tf32_capable && conv->math != CUDNN_FMA_MATH ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
+    p.mathType = uses_tf32(a, conv) ? CUDNN_TENSOR_OP_MATH : CUDNN_FMA_MATH;
     all.push_back(p);
   }
   for (int algo = 0; algo < count; ++algo)
@@ -177,9 +182,9 @@ uint64_t g_calls = 0;
 // non-deterministic algorithm's atomics would.
 template <class Sum>
 cudnnStatus_t run(Pass pass, const char* entry, cudnnHandle_t handle, int algo, cudnnStatus_t geometry_status,
-                  const Geometry& g, const void* in_a, size_t a_elems, const void* in_b, size_t b_elems, void* out,
-                  size_t out_elems, void* workspace, size_t workspace_size, const void* alpha, const void* beta,
-                  int chunks_if_atomic, Sum sum) {
+                  const cudnnConvolutionStruct* conv, const Geometry& g, const void* in_a, size_t a_elems,
+                  const void* in_b, size_t b_elems, void* out, size_t out_elems, void* workspace, size_t workspace_size,
+                  const void* alpha, const void* beta, int chunks_if_atomic, Sum sum) {
   if (!known(handle)) return CUDNN_STATUS_NOT_INITIALIZED;
   if (geometry_status != CUDNN_STATUS_SUCCESS) return geometry_status;
   if (alpha == nullptr || beta == nullptr || in_a == nullptr || in_b == nullptr || out == nullptr)
@@ -196,7 +201,7 @@ cudnnStatus_t run(Pass pass, const char* entry, cudnnHandle_t handle, int algo, 
   ls::emu::require_device_range(workspace, need, entry, "workspace");
   const float al = *static_cast<const float*>(alpha), be = *static_cast<const float*>(beta);
   const int chunks = a->deterministic ? 1 : chunks_if_atomic;
-  const bool tf32 = a->tf32_capable;  // and the descriptor not in CUDNN_FMA_MATH: checked by the caller's sum
+  const bool tf32 = uses_tf32(*a, conv);
   std::mt19937 order(uint32_t(++g_calls));
   ls::emu::DeviceAccess access(entry, {in_a, in_b, out, workspace});
   if (need > 0) std::memset(workspace, 0xFF, need);
@@ -217,8 +222,7 @@ cudnnStatus_t run(Pass pass, const char* entry, cudnnHandle_t handle, int algo, 
     }
     o[i] = be == 0.f ? float(double(al) * result) : float(double(al) * result + double(be) * o[i]);
   }
-  const std::string damage = access.damaged_guards();
-  if (!damage.empty()) ls::emu::fatal("out-of-bounds " + damage + " by " + entry);
+  access.require_intact_guards();
   return CUDNN_STATUS_SUCCESS;
 }
 
@@ -402,9 +406,8 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t handle, const void* alpha, c
   Geometry g{};
   const cudnnStatus_t gs = geometry(x_desc, w_desc, conv, y_desc, &g);
   const float *xs = static_cast<const float*>(x), *ws = static_cast<const float*>(w);
-  return run(kForward, "cudnnConvolutionForward", handle, algo, gs, g, x, g.x_elems(), w, g.w_elems(), y, g.y_elems(),
-             workspace, workspace_bytes, alpha, beta, 1, [&](size_t i, bool tf32, auto add) {
-               tf32 = tf32 && conv->math != CUDNN_FMA_MATH;
+  return run(kForward, "cudnnConvolutionForward", handle, algo, gs, conv, g, x, g.x_elems(), w, g.w_elems(), y,
+             g.y_elems(), workspace, workspace_bytes, alpha, beta, 1, [&](size_t i, bool tf32, auto add) {
                const int q = int(i % size_t(g.Q)), p = int(i / size_t(g.Q) % size_t(g.P));
                const int k = int(i / (size_t(g.Q) * g.P) % size_t(g.K)), n = int(i / (size_t(g.Q) * g.P * g.K));
                const int grp = k / g.Kg;
@@ -432,9 +435,8 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t handle, const void* alp
   Geometry g{};
   const cudnnStatus_t gs = geometry(dx_desc, w_desc, conv, dy_desc, &g);
   const float *dys = static_cast<const float*>(dy), *ws = static_cast<const float*>(w);
-  return run(kBackwardData, "cudnnConvolutionBackwardData", handle, algo, gs, g, dy, g.y_elems(), w, g.w_elems(), dx,
-             g.x_elems(), workspace, workspace_bytes, alpha, beta, 4, [&](size_t i, bool tf32, auto add) {
-               tf32 = tf32 && conv->math != CUDNN_FMA_MATH;
+  return run(kBackwardData, "cudnnConvolutionBackwardData", handle, algo, gs, conv, g, dy, g.y_elems(), w, g.w_elems(),
+             dx, g.x_elems(), workspace, workspace_bytes, alpha, beta, 4, [&](size_t i, bool tf32, auto add) {
                const int wc = int(i % size_t(g.W)), h = int(i / size_t(g.W) % size_t(g.H));
                const int ci = int(i / (size_t(g.W) * g.H) % size_t(g.C)), n = int(i / (size_t(g.W) * g.H * g.C));
                const int grp = ci / g.Cg, c = ci % g.Cg;
@@ -462,9 +464,9 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t handle, const void* a
   Geometry g{};
   const cudnnStatus_t gs = geometry(x_desc, dw_desc, conv, dy_desc, &g);
   const float *xs = static_cast<const float*>(x), *dys = static_cast<const float*>(dy);
-  return run(kBackwardFilter, "cudnnConvolutionBackwardFilter", handle, algo, gs, g, x, g.x_elems(), dy, g.y_elems(),
-             dw, g.w_elems(), workspace, workspace_bytes, alpha, beta, 4, [&](size_t i, bool tf32, auto add) {
-               tf32 = tf32 && conv->math != CUDNN_FMA_MATH;
+  return run(kBackwardFilter, "cudnnConvolutionBackwardFilter", handle, algo, gs, conv, g, x, g.x_elems(), dy,
+             g.y_elems(), dw, g.w_elems(), workspace, workspace_bytes, alpha, beta, 4,
+             [&](size_t i, bool tf32, auto add) {
                const int s = int(i % size_t(g.S)), r = int(i / size_t(g.S) % size_t(g.R));
                const int c = int(i / (size_t(g.S) * g.R) % size_t(g.Cg)), k = int(i / (size_t(g.S) * g.R * g.Cg));
                const int grp = k / g.Kg, rr = g.flip ? g.R - 1 - r : r, ss = g.flip ? g.S - 1 - s : s;

@@ -31,7 +31,6 @@ bool is_host_address(uint64_t value);
 constexpr int kTraps = 64;
 // The trap address standing for host pointer `value` found at byte `offset` of argument `arg`: trap k of this launch.
 uint64_t set_host_trap(int k, uint64_t value, int arg, size_t offset);
-size_t live_allocations();
 
 // For its lifetime, makes the allocations that the `reach` pointers point into accessible (pointers elsewhere are
 // ignored); at its end they are inaccessible again. `activity` ("kernel ...", "cublasSgemm") is what a fault inside
@@ -43,13 +42,14 @@ class DeviceAccess {
   ~DeviceAccess();
   DeviceAccess(const DeviceAccess&) = delete;
   DeviceAccess& operator=(const DeviceAccess&) = delete;
-  // The first damage to the guard patterns of the opened allocations, or "": checked at the end of the activity.
-  std::string damaged_guards() const;
+  // At the end of the activity: any damage to the guard patterns of the opened allocations is an out-of-bounds write,
+  // fatal() with the address and the activity.
+  void require_intact_guards() const;
 
  private:
   std::vector<const char*> opened_;  // mapping starts
 };
-// The start of the live allocation holding p, when there is one (a device address among a kernel's arguments).
+// Whether value points into a live allocation (a device address among a kernel's arguments).
 bool is_device_address(uint64_t value);
 
 // A library reading or writing [p, p + bytes) that is not inside one live allocation: on a GPU an illegal address that

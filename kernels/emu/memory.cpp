@@ -2,8 +2,8 @@
 // the program, the way compute-sanitizer's memcheck sees a GPU's.
 //  - Every cudaMalloc is its own mapping: [guard page][data pages][guard page]. The block ends where the rear guard
 //    page starts, so the first byte past a block whose size is a multiple of 256 faults at once; the bytes between
-//    the data pages' edges and the block (the 256-byte alignment slack) hold a pattern that damaged_guards() checks
-//    after every launch and library call. Fresh blocks are filled with 0xFF bytes (a NaN in every float).
+//    the data pages' edges and the block (the 256-byte alignment slack) hold a pattern that require_intact_guards()
+//    checks after every launch and library call. Fresh blocks are filled with 0xFF bytes (a NaN in every float).
 //  - Data pages are PROT_NONE while host code runs; a DeviceAccess scope (a launch, a copy, a cuBLAS/cuDNN call)
 //    opens the allocations its operands point into (a kernel's: every device address among its argument words). So a
 //    host dereference of a device pointer faults, and a fault inside a scope is the device's. Opening only what an
@@ -294,12 +294,6 @@ float round_to_tf32(float x) {
   return x;
 }
 
-size_t live_allocations() {
-  Memory& m = memory();
-  std::lock_guard<std::recursive_mutex> lock(m.mu);
-  return m.blocks.size() - m.quarantine.size();
-}
-
 DeviceAccess::DeviceAccess(std::string activity, std::initializer_list<const void*> reach)
     : DeviceAccess(std::move(activity), std::vector<const void*>(reach)) {}
 
@@ -315,7 +309,7 @@ DeviceAccess::DeviceAccess(std::string activity, const std::vector<const void*>&
   }
 }
 
-std::string DeviceAccess::damaged_guards() const {
+void DeviceAccess::require_intact_guards() const {
   Memory& m = memory();
   for (const char* map : opened_) {
     const Block& b = m.blocks.at(map);
@@ -324,9 +318,8 @@ std::string DeviceAccess::damaged_guards() const {
       if (static_cast<unsigned char>(*q) != kGuardByte) bad = q;
     for (const char* q = b.user + b.size; q < b.data_end() && !bad; ++q)
       if (static_cast<unsigned char>(*q) != kGuardByte) bad = q;
-    if (bad) return "a write to " + describe_in(b, bad);
+    if (bad) fatal("out-of-bounds a write to " + describe_in(b, bad) + " by " + m.activity);
   }
-  return "";
 }
 
 DeviceAccess::~DeviceAccess() {

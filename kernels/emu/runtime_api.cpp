@@ -167,8 +167,6 @@ cudaError_t cudaGetLastError() {
   return e;
 }
 
-cudaError_t cudaPeekAtLastError() { return g_errors.last; }
-
 const char* cudaGetErrorString(cudaError_t error) {
   return error == g_errors.detailed && !g_errors.detail.empty() ? g_errors.detail.c_str() : generic_message(error);
 }

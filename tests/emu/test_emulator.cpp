@@ -12,10 +12,11 @@
 #include <vector>
 
 #include "core/device.h"
-#include "kernels/error.h"
 #include "core/rng.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cuda/check.cuh"
+#include "kernels/error.h"
+#include "tests/emu/shell.h"
 #include "tests/error_message.h"
 #include "tests/test_cuda_util.h"
 
@@ -195,14 +196,9 @@ TEST(EmuHarness, CopyInTheWrongDirectionIsAnError) {
 TEST(EmuHarness, FailingDeviceIsReportedAndFailsRequiredCudaTests) {
   const std::string self = "/proc/" + std::to_string(getpid()) + "/exe";
   const auto run = [&](const std::string& env) {
-    std::string out;
-    const std::string cmd = env + " LAYERSEG_EMU_LAUNCH_LOG= " + self +
-                            " --gtest_filter=CudaKernels.PoisonFillMakesUnwrittenMemoryNaN 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    char buf[4096];
-    while (p && std::fgets(buf, sizeof buf, p)) out += buf;
-    const int status = p ? pclose(p) : -1;
-    return std::make_pair(status, out);
+    const Shell r = shell(env + " LAYERSEG_EMU_LAUNCH_LOG= " + self +
+                          " --gtest_filter=CudaKernels.PoisonFillMakesUnwrittenMemoryNaN");
+    return std::make_pair(r.status, r.out);
   };
   const auto [required_status, required_out] =
       run("LAYERSEG_EMU_DEVICE_ERROR=insufficient_driver LAYERSEG_REQUIRE_CUDA=1");

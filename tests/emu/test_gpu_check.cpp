@@ -1,4 +1,4 @@
-// tests/emu/test_gpu_check.cpp — tools/gpu_check.sh cannot rot between the rare GPU sessions: its steps that need no GPU
+// tests/emu/test_gpu_check.cpp — tools/gpu_check.sh cannot rot while no GPU is at hand: its steps that need no GPU
 // run here against the emulated device (the CUDA test suites one process per suite, a training run on CUDA against
 // the CPU compared by tools/compare_losses.py), and the comparison itself must catch a curve that is off. Built in the
 // emulated build only (label cuda-emu):  build-emu/layerseg_tests --gtest_filter='GpuCheck*'
@@ -10,24 +10,12 @@
 #include <fstream>
 #include <string>
 
+#include "tests/emu/shell.h"
+
 namespace ls::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Shell {
-  int status;
-  std::string out;
-};
-Shell shell(const std::string& cmd) {
-  Shell r{-1, ""};
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) return r;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p)) r.out += buf;
-  r.status = pclose(p);
-  return r;
-}
 
 fs::path fresh_dir(const char* name) {
   const fs::path d = fs::temp_directory_path() / (std::string(name) + "_" + std::to_string(::getpid()));
