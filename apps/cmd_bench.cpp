@@ -4,6 +4,9 @@
 //   layerseg bench --device cuda [--repeats 50] [--warmup 5] [--tf32] [--filter compose]
 //       CUDA kernels vs the measured copy bandwidth, then a steady-state training step with the allocator's
 //       statistics (apps/cmd_bench_cuda.cpp)
+//   layerseg bench --step --config configs/weizmann64.toml [--threads 2] [--device cpu] [--repeats 7] [--warmup 2]
+//       one JSON line: the median ms of that config's GAN step and U-Net step (what tools/peer_torch.py prints
+//       for PyTorch)
 // This file owns the command and its options. On the CPU the table is data: a row is a name, its floating-point
 // operations, and a closure that runs it once on tensors allocated up front; add a kernel by adding a row to
 // bench_rows(). Each row runs `warmup` times (scratch buffers, thread pools), then `repeats` times; the median is
@@ -12,8 +15,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -24,6 +30,9 @@
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/error.h"
+#include "kernels/parallel.h"
+#include "models/config.h"
+#include "models/trainer.h"
 
 namespace {
 
@@ -95,7 +104,8 @@ double median_seconds(const BenchRow& row, int warmup, int repeats) {
 }
 
 void run_cpu_bench(const ls::app::BenchOptions& o) {
-  fmt::print("BLAS: {} ({} threads)\n", ls::cpu::blas_config(), ls::cpu::blas_threads());
+  fmt::print("BLAS: {} ({} thread{} per call; the pool's {} threads split the work)\n", ls::cpu::blas_config(),
+             ls::cpu::blas_threads(), ls::cpu::blas_threads() == 1 ? "" : "s", ls::thread_count());
   fmt::print("device cpu, median of {} runs after {} warm-up runs\n\n", o.repeats, o.warmup);
   fmt::print("| {:<42} | {:>10} | {:>8} | {:>9} |\n", "kernel", "median ms", "GFLOP/s", "vs sgemm");
   fmt::print("| {:-<42} | {:->10} | {:->8} | {:->9} |\n", "", "", "", "");
@@ -108,9 +118,43 @@ void run_cpu_bench(const ls::app::BenchOptions& o) {
   }
 }
 
+// Trains the config's networks for warmup + repeats steps of each kind in a scratch run folder (removed afterwards)
+// and prints the medians as one JSON line.
+void run_step_bench(const std::string& config, const std::vector<std::string>& overrides, ls::Device device, int warmup,
+                    int repeats) {
+  const ls::models::Config cfg = ls::models::load_config(config, overrides);
+  std::string dir = (std::filesystem::temp_directory_path() / "layerseg-bench-XXXXXX").string();
+  LS_CHECK(mkdtemp(dir.data()) != nullptr, "bench --step: cannot create a scratch folder in {}",
+           std::filesystem::temp_directory_path().string());
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{dir};
+  ls::models::TrainOptions opt;
+  opt.run_dir = dir;
+  opt.device = device;
+  opt.progress = false;
+  ls::models::Trainer trainer(cfg, opt);
+  const ls::models::StepTimes t = trainer.time_steps(warmup, repeats);
+  const nlohmann::json line = {{"config", config},
+                               {"device", ls::device_name(device)},
+                               {"threads", ls::thread_count()},
+                               {"batch", cfg.train.batch},
+                               {"seg_batch", cfg.train.seg_batch},
+                               {"size", cfg.data.size},
+                               {"warmup", warmup},
+                               {"repeats", repeats},
+                               {"ms_per_gan_step", t.ms_per_gan_step},
+                               {"ms_per_seg_step", t.ms_per_seg_step}};
+  fmt::print("{}\n", line.dump());
+}
+
 void setup(CLI::App& app) {
   auto device = std::make_shared<std::string>("cpu");
   auto o = std::make_shared<ls::app::BenchOptions>();
+  auto step = std::make_shared<bool>(false);
+  auto config = std::make_shared<std::string>();
+  auto overrides = std::make_shared<std::vector<std::string>>();
   app.add_option("--device", *device, "cpu or cuda")->capture_default_str();
   // The defaults differ by device: a CPU row takes tens of milliseconds, a CUDA row microseconds.
   CLI::Option* repeats = app.add_option("--repeats", o->repeats, "timed runs per row, median reported [7 cpu, 50 cuda]")
@@ -119,8 +163,19 @@ void setup(CLI::App& app) {
       app.add_option("--warmup", o->warmup, "untimed runs first [1 cpu, 5 cuda]")->check(CLI::NonNegativeNumber);
   app.add_flag("--tf32", o->tf32, "cuda: allow TF32 tensor cores in convolutions and GEMMs");
   app.add_option("--filter", o->filter, "only rows whose name contains this");
+  app.add_flag("--step", *step, "time a training step of --config's networks instead of the kernels");
+  app.add_option("--config", *config, "--step: the TOML configuration whose networks to time")
+      ->check(CLI::ExistingFile);
+  app.add_option("--set", *overrides, "--step: override a config key: section.key=value (repeatable)");
   app.callback([=] {
     const bool cuda = ls::parse_device(device->c_str()) == ls::Device::CUDA;  // fails clearly without CUDA
+    if (*step) {
+      LS_CHECK(!config->empty(), "bench --step: --config FILE is required");
+      LS_CHECK(o->filter.empty() && !o->tf32, "bench --step: --filter and --tf32 apply to the kernel table only");
+      return run_step_bench(*config, *overrides, ls::parse_device(device->c_str()), *warmup ? o->warmup : 2,
+                            *repeats ? o->repeats : 7);
+    }
+    LS_CHECK(config->empty() && overrides->empty(), "bench: --config and --set go with --step");
     if (!*repeats) o->repeats = cuda ? 50 : 7;
     if (!*warmup) o->warmup = cuda ? 5 : 1;
     LS_CHECK(cuda || !o->tf32, "bench: --tf32 applies to --device cuda only");

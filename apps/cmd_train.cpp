@@ -4,7 +4,6 @@
 //   layerseg train --config configs/demo.toml --out runs/demo --set train.gan_steps=500 --set loss.gamma_mi=0
 //   layerseg train --out runs/demo --resume          # after an interruption (Ctrl-C saves a checkpoint first)
 //   layerseg train --config configs/demo.toml --out runs/demo --restart   # discard that run and start over
-#include <cblas.h>
 #include <fmt/core.h>
 
 #include <atomic>
@@ -106,10 +105,6 @@ void setup(CLI::App& app) {
     opt.resume = a->resume;
     opt.stop_after = a->stop_after;
     opt.interrupted = [] { return g_interrupted.load(); };
-    // One BLAS thread unless the user asks otherwise: the lite networks' GEMMs are too small to gain from a second
-    // thread (94 ms per demo GAN step either way on an idle 2-core machine), and on a busy machine OpenBLAS's
-    // spinning threads made each step 2-3x slower.
-    if (!std::getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
     std::signal(SIGINT, on_sigint);
     ls::models::Trainer trainer(cfg, opt);
     const ls::models::TrainResult r = trainer.run();

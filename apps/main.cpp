@@ -7,6 +7,7 @@
 #include "apps/command.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/error.h"
+#include "kernels/parallel.h"
 
 namespace ls::app {
 std::vector<Command>& commands() {
@@ -21,8 +22,17 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   auto& cmds = ls::app::commands();
   std::sort(cmds.begin(), cmds.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-  for (auto& c : cmds) c.setup(*app.add_subcommand(c.name, c.description));
+  for (auto& c : cmds) {
+    CLI::App& sub = *app.add_subcommand(c.name, c.description);
+    c.setup(sub);
+    // Every command runs its CPU kernels and its data loading on one pool (kernels/parallel.h). Parsed before the
+    // command's callback runs, so the whole command uses the chosen size.
+    sub.add_option_function<int>(
+        "--threads", [](int n) { ls::set_thread_count(n); },
+        "CPU threads for kernels and data loading [default: LAYERSEG_THREADS, else every core this process may use]");
+  }
   try {
+    ls::set_thread_count(0);  // the default, so a bad LAYERSEG_THREADS is reported before any work
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);

@@ -19,8 +19,8 @@
 #include <set>
 #include <sstream>
 
-#include "data/parallel.h"
 #include "kernels/error.h"
+#include "kernels/parallel.h"
 
 namespace fs = std::filesystem;
 
@@ -168,7 +168,11 @@ Dataset build(const std::string& root, const std::vector<Entry>& entries, const 
   check_memory(dataset_bytes(int64_t(entries.size()), opt.size),
                fmt::format("dataset {} ({} images at {}x{})", root, entries.size(), opt.size, opt.size));
   std::vector<Loaded> loaded(entries.size());
-  parallel_for(int64_t(entries.size()), [&](int64_t i) { loaded[size_t(i)] = load_entry(entries[size_t(i)], opt); });
+  // One image per item of the kernels' thread pool (--threads): results go to per-index slots, so the outcome never
+  // depends on timing.
+  parallel_for(int64_t(entries.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) loaded[size_t(i)] = load_entry(entries[size_t(i)], opt);
+  });
 
   Dataset ds(opt.size);
   ds.set_class_names(std::move(class_names));

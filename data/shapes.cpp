@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "core/rng.h"
-#include "data/parallel.h"
 #include "kernels/error.h"
+#include "kernels/parallel.h"
 
 namespace ls::data {
 namespace {
@@ -244,7 +244,9 @@ ShapeSample make_shape_sample(const ShapesOptions& opt, int64_t index) {
 Dataset make_shapes(const ShapesOptions& opt) {
   LS_CHECK(opt.n > 0, "shapes: n must be positive, got {}", opt.n);
   std::vector<ShapeSample> samples(size_t(opt.n));
-  parallel_for(opt.n, [&](int64_t i) { samples[size_t(i)] = make_shape_sample(opt, i); });
+  parallel_for(opt.n, 1, [&](int64_t begin, int64_t end) {  // the kernels' thread pool, one sample per item
+    for (int64_t i = begin; i < end; ++i) samples[size_t(i)] = make_shape_sample(opt, i);
+  });
   Dataset ds(opt.size);
   std::vector<std::string> names;
   for (int k = 0; k < opt.kinds; ++k) names.push_back(shape_kind_name(k));

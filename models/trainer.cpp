@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -507,6 +508,26 @@ Trainer::Trainer(const Config& cfg, TrainOptions opt) : s_(std::make_unique<Stat
 }
 
 Trainer::~Trainer() = default;
+
+StepTimes Trainer::time_steps(int warmup, int repeats) {
+  State& s = *s_;
+  const auto median_ms = [&](const std::function<void()>& step) {
+    std::vector<double> ms;
+    for (int i = 0; i < warmup + repeats; ++i) {
+      const auto t0 = Clock::now();
+      step();
+      if (i >= warmup) ms.push_back(1e3 * std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    const size_t n = ms.size();
+    return n == 0 ? 0.0 : n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
+  };
+  int64_t gan_done = 0;
+  StepTimes t;
+  t.ms_per_gan_step = median_ms([&] { s.gan_step(0, gan_done++); });
+  t.ms_per_seg_step = median_ms([&] { s.seg_step(); });
+  return t;
+}
 
 TrainResult Trainer::run() {
   State& s = *s_;

@@ -68,11 +68,19 @@ class ProgressGate {
 // calls it between each backward pass and its optimizer step, so a diverged step never reaches the weights.
 void check_finite_gradients(const NamedTensors& params, const std::string& loss, int64_t step);
 
+// Medians of timed steps (`layerseg bench --step`).
+struct StepTimes {
+  double ms_per_gan_step = 0, ms_per_seg_step = 0;
+};
+
 class Trainer {
  public:
   Trainer(const Config& cfg, TrainOptions opt);
   ~Trainer();
   TrainResult run();
+  // Runs `warmup` then `repeats` GAN steps as in round 1 (no L_bg yet), then as many U-Net steps, each timed alone;
+  // returns the medians. The networks train as they would in run(), so the figures are a run's, minus the logging.
+  StepTimes time_steps(int warmup, int repeats);
 
  private:
   struct State;

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/parallel.h"
+
 namespace ls::cpu {
 
 // The four bilinear source taps of one output pixel: offsets into an h·w plane and weights; a tap outside the image
@@ -39,10 +41,19 @@ static float sample(const float* plane, const Taps& t) {
   return t.w[0] * plane[t.at[0]] + t.w[1] * plane[t.at[1]] + t.w[2] * plane[t.at[2]] + t.w[3] * plane[t.at[3]];
 }
 
+// Calls f(s) for each of the n samples, split over the pool: a sample's gradients scatter only into its own planes,
+// so the split cannot change a result.
+template <class F>
+static void for_each_sample(int64_t n, int64_t per_sample, F f) {
+  parallel_for(n, grain_for(8 * per_sample, kElementGrain), [&](int64_t begin, int64_t end) {
+    for (int64_t s = begin; s < end; ++s) f(s);
+  });
+}
+
 void compose_perturbed_forward(const float* x_b, const float* x_f, const float* pi, const float* theta, float* image,
                                float* mask, int64_t n, int64_t c, int64_t h, int64_t w) {
   const int64_t hw = h * w;
-  for (int64_t s = 0; s < n; ++s)
+  for_each_sample(n, c * hw, [&](int64_t s) {
     for (int64_t i = 0; i < h; ++i)
       for (int64_t j = 0; j < w; ++j) {
         const Taps t = bilinear_taps(theta + 6 * s, i, j, h, w);
@@ -54,6 +65,7 @@ void compose_perturbed_forward(const float* x_b, const float* x_f, const float* 
           image[plane + p] = (1.f - m) * x_b[plane + p] + m * sample(x_f + plane, t);
         }
       }
+  });
 }
 
 void compose_perturbed_backward(const float* x_b, const float* x_f, const float* pi, const float* theta,
@@ -62,7 +74,7 @@ void compose_perturbed_backward(const float* x_b, const float* x_f, const float*
   const int64_t hw = h * w;
   std::memset(g_x_f, 0, size_t(n * c * hw) * sizeof(float));
   std::memset(g_pi, 0, size_t(n * hw) * sizeof(float));
-  for (int64_t s = 0; s < n; ++s)
+  for_each_sample(n, c * hw, [&](int64_t s) {
     for (int64_t i = 0; i < h; ++i)
       for (int64_t j = 0; j < w; ++j) {
         const Taps t = bilinear_taps(theta + 6 * s, i, j, h, w);
@@ -79,6 +91,7 @@ void compose_perturbed_backward(const float* x_b, const float* x_f, const float*
         }
         for (int k = 0; k < 4; ++k) g_pi[s * hw + t.at[k]] += t.w[k] * g_m;
       }
+  });
 }
 
 }  // namespace ls::cpu

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
+#include "kernels/parallel.h"
 
 namespace ls::cpu {
 namespace {
@@ -147,11 +148,18 @@ void repack(std::conditional_t<kPack, const float*, float*> y, std::conditional_
     }
 }
 
-// Calls f(n, nb, grp) for each batch [n, n + nb) of images (the last may be shorter) and each group.
+// Calls f(n, nb, grp) for each batch [n, n + nb) of images (the last may be shorter) and each group, as one task each
+// on the thread pool. The tasks depend only on the geometry, and each writes its own outputs, so the result is the
+// same at any thread count; each task takes its scratch buffers from the thread that runs it.
 template <class F>
 void for_each_batch(const Geometry& g, F f) {
-  for (int n = 0; n < g.N; n += g.nb)
-    for (int grp = 0; grp < g.groups; ++grp) f(n, std::min(g.nb, g.N - n), grp);
+  const int64_t batches = (g.N + g.nb - 1) / g.nb;
+  parallel_for(batches * g.groups, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int n = int(task / g.groups) * g.nb, grp = int(task % g.groups);
+      f(n, std::min(g.nb, g.N - n), grp);
+    }
+  });
 }
 
 }  // namespace
@@ -159,8 +167,8 @@ void for_each_batch(const Geometry& g, F f) {
 void conv2d_forward(const float* x, const float* w, float* y, int N, int C, int H, int W, int K, int R, int S,
                     int stride, int pad_h, int pad_w, int groups) {
   const Geometry g(N, C, H, W, K, R, S, stride, pad_h, pad_w, groups);
-  const Scratch sc = scratch(g);
   for_each_batch(g, [&](int n, int nb, int grp) {
+    const Scratch sc = scratch(g);
     const int64_t cols = int64_t(nb) * g.PQ;
     for (int j = 0; j < nb; ++j) im2col_transfer<true>(x + g.in_offset(n + j, grp), sc.col + j * g.PQ, cols, g);
     // One image writes straight into y; a batch goes through the packed block.
@@ -173,29 +181,47 @@ void conv2d_forward(const float* x, const float* w, float* y, int N, int C, int 
 void conv2d_backward_data(const float* dy, const float* w, float* dx, int N, int C, int H, int W, int K, int R, int S,
                           int stride, int pad_h, int pad_w, int groups) {
   const Geometry g(N, C, H, W, K, R, S, stride, pad_h, pad_w, groups);
-  const Scratch sc = scratch(g);
-  std::fill(dx, dx + g.in_offset(N, 0), 0.f);
   for_each_batch(g, [&](int n, int nb, int grp) {
+    const Scratch sc = scratch(g);
     const int64_t cols = int64_t(nb) * g.PQ;
     const float* dyb = nb == 1 ? dy + g.out_offset(n, grp) : sc.packed;
     if (nb > 1) repack<true>(dy, sc.packed, n, nb, grp, g);
     gemm(true, false, g.CRS, int(cols), g.Kg, 1.f, w + g.w_offset(grp), g.CRS, dyb, int(cols), 0.f, sc.col, int(cols));
-    for (int j = 0; j < nb; ++j) im2col_transfer<false>(dx + g.in_offset(n + j, grp), sc.col + j * g.PQ, cols, g);
+    for (int j = 0; j < nb; ++j) {
+      float* dx_image = dx + g.in_offset(n + j, grp);  // this task's images and group: no other task touches it
+      std::fill(dx_image, dx_image + int64_t(g.Cg) * g.H * g.W, 0.f);
+      im2col_transfer<false>(dx_image, sc.col + j * g.PQ, cols, g);
+    }
   });
 }
 
 void conv2d_backward_weight(const float* x, const float* dy, float* dw, int N, int C, int H, int W, int K, int R, int S,
                             int stride, int pad_h, int pad_w, int groups) {
   const Geometry g(N, C, H, W, K, R, S, stride, pad_h, pad_w, groups);
-  const Scratch sc = scratch(g);
+  // Each batch of images adds its own term; with several batches every one writes a partial dw, and the partials are
+  // summed in batch order afterwards, so the sum's order does not depend on which thread ran which batch.
+  const int batches = (g.N + g.nb - 1) / g.nb;
+  const int64_t wsize = int64_t(g.K) * g.CRS;  // all groups' filters
+  thread_local std::vector<float> partial_buffer;
+  if (batches > 1 && partial_buffer.size() < size_t(batches) * size_t(wsize))
+    partial_buffer.resize(size_t(batches) * size_t(wsize));
+  float* partials = partial_buffer.data();
   for_each_batch(g, [&](int n, int nb, int grp) {
+    const Scratch sc = scratch(g);
     const int64_t cols = int64_t(nb) * g.PQ;
     for (int j = 0; j < nb; ++j) im2col_transfer<true>(x + g.in_offset(n + j, grp), sc.col + j * g.PQ, cols, g);
     const float* dyb = nb == 1 ? dy + g.out_offset(n, grp) : sc.packed;
     if (nb > 1) repack<true>(dy, sc.packed, n, nb, grp, g);
-    // The first batch overwrites dw, later ones accumulate.
-    gemm(false, true, g.Kg, g.CRS, int(cols), 1.f, dyb, int(cols), sc.col, int(cols), n == 0 ? 0.f : 1.f,
-         dw + g.w_offset(grp), g.CRS);
+    float* out = (batches > 1 ? partials + int64_t(n / g.nb) * wsize : dw) + g.w_offset(grp);
+    gemm(false, true, g.Kg, g.CRS, int(cols), 1.f, dyb, int(cols), sc.col, int(cols), 0.f, out, g.CRS);
+  });
+  if (batches == 1) return;
+  parallel_for(wsize, 4096, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      float acc = partials[i];
+      for (int b = 1; b < batches; ++b) acc += partials[int64_t(b) * wsize + i];
+      dw[i] = acc;
+    }
   });
 }
 

@@ -1,5 +1,5 @@
-// kernels/cpu/gemm.cpp — the kernels of kernels/cpu/gemm.h. OpenBLAS picks its thread count from the environment
-// (OPENBLAS_NUM_THREADS, default: every core); the other kernels here are single-threaded loops.
+// kernels/cpu/gemm.cpp — the kernels of kernels/cpu/gemm.h. OpenBLAS runs single-threaded (kernels/parallel.cpp pins
+// it): callers split their GEMMs over the pool; the bias kernels split their rows and channels over it.
 #include "kernels/cpu/gemm.h"
 
 #include <cblas.h>
@@ -7,17 +7,47 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "kernels/parallel.h"
+
 namespace ls::cpu {
 
-void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
-          int ldb, float beta, float* C, int ldc) {
+namespace {
+// A GEMM of at least this many multiply-adds splits over the pool (about a millisecond on one core).
+constexpr double kSplitMultiplyAdds = 1 << 22;
+// The blocks of C it splits into: this many rows (or columns) at least, a multiple of the micro-kernels' 16/32-wide
+// tiles; each block repacks the other operand, so blocks much thinner than this cost more in packing than they gain.
+constexpr int kMinBlock = 256;
+
+void sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+           int ldb, float beta, float* C, int ldc) {
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha,
               A, lda, B, ldb, beta, C, ldc);
+}
+}  // namespace
+
+// A large GEMM is cut along the longer side of C into blocks that each call a single-threaded SGEMM with the whole K:
+// every element of C is one SGEMM's dot product, and the cut depends on M, N, K only, so the bits do not depend on
+// the thread count. Inside a pool chunk (a convolution's image batch) the blocks run one after another.
+void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+          int ldb, float beta, float* C, int ldc) {
+  const int longer = std::max(M, N);
+  if (double(M) * N * K < kSplitMultiplyAdds || longer < 2 * kMinBlock)
+    return sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  const int blocks = std::min(longer / kMinBlock, 16), block = (longer + blocks - 1) / blocks;
+  parallel_for(longer, block, [&](int64_t begin, int64_t end) {
+    const int b = int(begin), n = int(end - begin);
+    if (M >= N)  // rows of C: rows of op(A)
+      sgemm(trans_a, trans_b, n, N, K, alpha, trans_a ? A + b : A + int64_t(b) * lda, lda, B, ldb, beta,
+            C + int64_t(b) * ldc, ldc);
+    else  // columns of C: columns of op(B)
+      sgemm(trans_a, trans_b, M, n, K, alpha, A, lda, trans_b ? B + int64_t(b) * ldb : B + b, ldb, beta, C + b, ldc);
+  });
 }
 
 const char* blas_config() { return openblas_get_config(); }
@@ -55,22 +85,25 @@ void use_native_blas_kernels(char** argv) {
 }
 
 void add_bias(float* y, const float* b, int N, int C, int HW) {
-  for (int n = 0; n < N; ++n)
-    for (int c = 0; c < C; ++c) {
-      float* row = y + (int64_t(n) * C + c) * HW;
-      for (int i = 0; i < HW; ++i) row[i] += b[c];
+  parallel_for(int64_t(N) * C, grain_for(HW, kElementGrain), [&](int64_t begin, int64_t end) {
+    for (int64_t nc = begin; nc < end; ++nc) {
+      float* row = y + nc * HW;
+      for (int i = 0; i < HW; ++i) row[i] += b[nc % C];
     }
+  });
 }
 
 void bias_backward(const float* dy, float* db, int N, int C, int HW) {
-  for (int c = 0; c < C; ++c) {
-    double acc = 0;  // double: a bias gradient sums N·HW terms
-    for (int n = 0; n < N; ++n) {
-      const float* row = dy + (int64_t(n) * C + c) * HW;
-      for (int i = 0; i < HW; ++i) acc += row[i];
+  parallel_for(C, grain_for(int64_t(N) * HW, kElementGrain), [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c) {
+      double acc = 0;  // double: a bias gradient sums N·HW terms
+      for (int n = 0; n < N; ++n) {
+        const float* row = dy + (int64_t(n) * C + c) * HW;
+        for (int i = 0; i < HW; ++i) acc += row[i];
+      }
+      db[c] = float(acc);
     }
-    db[c] = float(acc);
-  }
+  });
 }
 
 }  // namespace ls::cpu

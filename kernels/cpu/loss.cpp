@@ -3,14 +3,25 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include "kernels/parallel.h"
 
 namespace ls::cpu {
 
-// Loss = (1/count)·Σ_i term(i); term writes grad[i] (already divided by count) when grad is set.
+// Loss = (1/count)·Σ_i term(i); term writes grad[i] (already divided by count) when grad is set. The terms are summed
+// per chunk of the pool's fixed grain, then the chunk sums in chunk order: the same bits at any thread count.
 template <class Term>
 static void mean_of(float* loss, int64_t count, int64_t n, Term term) {
+  constexpr int64_t kGrain = 8192;
+  std::vector<double> partial(size_t(std::max<int64_t>(chunk_count(n, kGrain), 1)), 0.0);
+  parallel_for(n, kGrain, [&](int64_t begin, int64_t end) {
+    double acc = 0;
+    for (int64_t i = begin; i < end; ++i) acc += term(i, 1.f / float(count));
+    partial[size_t(begin / kGrain)] = acc;
+  });
   double acc = 0;
-  for (int64_t i = 0; i < n; ++i) acc += term(i, 1.f / float(count));
+  for (double p : partial) acc += p;
   *loss = float(acc / double(count));
 }
 

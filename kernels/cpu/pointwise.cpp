@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/parallel.h"
+
 namespace ls::cpu {
 
 // Overflow-free logistic: e^−|x| never exceeds 1.
@@ -14,7 +16,9 @@ static inline float stable_sigmoid(float x) {
 
 void activation_forward(Activation f, const float* x, float* y, int64_t n, float slope) {
   auto map = [&](auto fn) {
-    for (int64_t i = 0; i < n; ++i) y[i] = fn(x[i]);
+    parallel_for(n, kElementGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) y[i] = fn(x[i]);
+    });
   };
   switch (f) {
     case Activation::Relu:
@@ -33,7 +37,9 @@ void activation_forward(Activation f, const float* x, float* y, int64_t n, float
 void activation_backward(Activation f, const float* x, const float* y, const float* gy, float* gx, int64_t n,
                          float slope) {
   auto map = [&](auto fn) {
-    for (int64_t i = 0; i < n; ++i) gx[i] = fn(i) * gy[i];
+    parallel_for(n, kElementGrain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) gx[i] = fn(i) * gy[i];
+    });
   };
   switch (f) {
     case Activation::Relu:
@@ -50,20 +56,23 @@ void activation_backward(Activation f, const float* x, const float* y, const flo
 }
 
 void scale_shift(const float* x, float* y, int64_t n, float scale, float shift) {
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale + shift;
+  parallel_for(n, kElementGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) y[i] = x[i] * scale + shift;
+  });
 }
 
-// Calls fn(out_index, a_index, b_index) for every output element in order.
+// Calls fn(out_index, a_index, b_index) once for every output element, rows of the innermost dim split over the
+// pool (each output is written by one call, so the split cannot change a result).
 template <class F>
 static void for_each_broadcast(const Broadcast4& bc, F fn) {
   const int64_t *d = bc.out.d, *sa = bc.a_stride.d, *sb = bc.b_stride.d;
-  int64_t o = 0;
-  for (int64_t i0 = 0; i0 < d[0]; ++i0)
-    for (int64_t i1 = 0; i1 < d[1]; ++i1)
-      for (int64_t i2 = 0; i2 < d[2]; ++i2) {
-        const int64_t a = i0 * sa[0] + i1 * sa[1] + i2 * sa[2], b = i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
-        for (int64_t i3 = 0; i3 < d[3]; ++i3, ++o) fn(o, a + i3 * sa[3], b + i3 * sb[3]);
-      }
+  parallel_for(d[0] * d[1] * d[2], grain_for(d[3], kElementGrain), [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t i2 = row % d[2], i1 = row / d[2] % d[1], i0 = row / d[2] / d[1];
+      const int64_t a = i0 * sa[0] + i1 * sa[1] + i2 * sa[2], b = i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
+      for (int64_t i3 = 0, o = row * d[3]; i3 < d[3]; ++i3, ++o) fn(o, a + i3 * sa[3], b + i3 * sb[3]);
+    }
+  });
 }
 
 void binary_forward(BinaryOp op, const float* a, const float* b, float* y, Broadcast4 bc) {

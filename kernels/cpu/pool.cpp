@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "kernels/parallel.h"
+
 namespace ls::cpu {
 namespace {
 
@@ -18,14 +20,17 @@ Span window(int o, int n, int k, int stride, int pad) {
   return {std::max(start, 0), std::min(start + k, n)};
 }
 
-// Calls f(plane, rows, cols, out_index) for every output window in row-major order.
+// Calls f(plane, rows, cols, out_index) for every output window, planes split over the pool and each plane's windows
+// in row-major order (a backward pass only scatters within its own plane).
 template <class F>
 void for_each_window(int NC, int H, int W, int k, int stride, int pad, F f) {
   const int P = (H + 2 * pad - k) / stride + 1, Q = (W + 2 * pad - k) / stride + 1;
-  for (int64_t plane = 0; plane < NC; ++plane)
-    for (int p = 0; p < P; ++p)
-      for (int q = 0; q < Q; ++q)
-        f(plane, window(p, H, k, stride, pad), window(q, W, k, stride, pad), (plane * P + p) * Q + q);
+  parallel_for(NC, grain_for(int64_t(H) * W, kElementGrain), [&](int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; ++plane)
+      for (int p = 0; p < P; ++p)
+        for (int q = 0; q < Q; ++q)
+          f(plane, window(p, H, k, stride, pad), window(q, W, k, stride, pad), (plane * P + p) * Q + q);
+  });
 }
 
 // Offset within the plane of the window's first maximum (row-major; strict comparison keeps the earlier one).

@@ -1,10 +1,12 @@
 // kernels/cpu/spectral.cpp — the kernels of kernels/cpu/spectral.h. Matrices here are small (a layer's weight), so
-// plain loops with double accumulation.
+// plain loops with double accumulation; rows and columns split over the pool, each sum in one thread.
 #include "kernels/cpu/spectral.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+
+#include "kernels/parallel.h"
 
 namespace ls::cpu {
 
@@ -17,11 +19,13 @@ static void normalize(float* a, int n, float eps) {
 
 // v = normalize(Wᵀu)
 static void update_v(const float* w, const float* u, float* v, int rows, int cols, float eps) {
-  for (int j = 0; j < cols; ++j) {
-    double acc = 0;
-    for (int i = 0; i < rows; ++i) acc += double(w[int64_t(i) * cols + j]) * u[i];
-    v[j] = float(acc);
-  }
+  parallel_for(cols, grain_for(rows, kElementGrain), [&](int64_t begin, int64_t end) {
+    for (int64_t j = begin; j < end; ++j) {
+      double acc = 0;
+      for (int i = 0; i < rows; ++i) acc += double(w[int64_t(i) * cols + j]) * u[i];
+      v[j] = float(acc);
+    }
+  });
   normalize(v, cols, eps);
 }
 
@@ -36,7 +40,9 @@ void spectral_sigma(const float* w, float* u, float* v, float* sigma, int rows, 
   update_v(w, u, v, rows, cols, eps);
   for (int it = 0; it < n_iter; ++it) {
     if (it > 0) update_v(w, u, v, rows, cols, eps);
-    for (int i = 0; i < rows; ++i) u[i] = float(row_dot(w, v, cols, i));
+    parallel_for(rows, grain_for(cols, kElementGrain), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) u[i] = float(row_dot(w, v, cols, int(i)));
+    });
     normalize(u, rows, eps);
   }
   double s = 0;
@@ -46,7 +52,9 @@ void spectral_sigma(const float* w, float* u, float* v, float* sigma, int rows, 
 
 void spectral_scale(const float* w, const float* sigma, float* w_sn, int rows, int cols) {
   const float inv = 1.f / sigma[0];
-  for (int64_t k = 0; k < int64_t(rows) * cols; ++k) w_sn[k] = w[k] * inv;
+  parallel_for(int64_t(rows) * cols, kElementGrain, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) w_sn[k] = w[k] * inv;
+  });
 }
 
 void spectral_backward(const float* g, const float* w_sn, const float* u, const float* v, const float* sigma, float* dw,
@@ -55,11 +63,13 @@ void spectral_backward(const float* g, const float* w_sn, const float* u, const 
   double gw = 0;  // Σ g ⊙ W_sn
   for (int64_t k = 0; k < n; ++k) gw += double(g[k]) * w_sn[k];
   const float inv = 1.f / sigma[0];
-  for (int i = 0; i < rows; ++i)
-    for (int j = 0; j < cols; ++j) {
-      const int64_t k = int64_t(i) * cols + j;
-      dw[k] = float((g[k] - gw * u[i] * v[j]) * inv);
-    }
+  parallel_for(rows, grain_for(cols, kElementGrain), [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      for (int j = 0; j < cols; ++j) {
+        const int64_t k = i * cols + j;
+        dw[k] = float((g[k] - gw * u[i] * v[j]) * inv);
+      }
+  });
 }
 
 }  // namespace ls::cpu
