@@ -11,6 +11,7 @@
 // operations, and a closure that runs it once on tensors allocated up front; add a kernel by adding a row to
 // bench_rows(). Each row runs `warmup` times (scratch buffers, thread pools), then `repeats` times; the median is
 // reported. Results for this project: docs/BENCHMARKS.md.
+#include <cblas.h>
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "apps/bench_cuda.h"
@@ -52,6 +54,24 @@ BenchRow sgemm_row(int n, ls::Rng& rng) {
   auto c = std::make_shared<Tensor>(Tensor::empty({n, n}));
   return {fmt::format("sgemm {0}x{0}x{0}", n), 2.0 * n * n * n,
           [=] { ls::cpu::gemm(false, false, n, n, n, 1.f, a->data(), n, b->data(), n, 0.f, c->data(), n); }, true};
+}
+
+// One GEMM shape two ways: split over the pool into single-threaded SGEMMs (what the kernels do: the bits do not depend
+// on the thread count), and one SGEMM on OpenBLAS's own threads (as many as the pool has). The comparison says what
+// determinism costs per shape.
+std::vector<BenchRow> gemm_rows(int M, int N, int K, ls::Rng& rng) {
+  auto a = std::make_shared<Tensor>(Tensor::uniform({M, K}, rng, -1, 1));
+  auto b = std::make_shared<Tensor>(Tensor::uniform({K, N}, rng, -1, 1));
+  auto c = std::make_shared<Tensor>(Tensor::empty({M, N}));
+  const std::string shape = fmt::format("{}x{}x{}", M, N, K);
+  return {{"gemm " + shape + " pool-split", 2.0 * M * N * K,
+           [=] { ls::cpu::gemm(false, false, M, N, K, 1.f, a->data(), K, b->data(), N, 0.f, c->data(), N); }},
+          {"gemm " + shape + " OpenBLAS threads", 2.0 * M * N * K, [=] {
+             openblas_set_num_threads(ls::thread_count());
+             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.f, a->data(), K, b->data(), N, 0.f,
+                         c->data(), N);
+             openblas_set_num_threads(1);
+           }}};
 }
 
 // The three convolution kernels, and the three together (one training step's worth), for one stride-1 geometry.
@@ -88,6 +108,9 @@ std::vector<BenchRow> bench_rows() {
   // work on rows of 8 floats.
   for (BenchRow& r : conv_rows(32, 64, 64, 32, 32, 3, 1, rng)) rows.push_back(std::move(r));
   for (BenchRow& r : conv_rows(32, 96, 96, 8, 8, 3, 1, rng)) rows.push_back(std::move(r));
+  // The GEMMs of those convolutions' forward passes (one 32×32 image; 16 images of 8×8), and the square one.
+  for (const auto& [M, N, K] : {std::tuple{64, 1024, 576}, std::tuple{96, 1024, 864}, std::tuple{2048, 2048, 2048}})
+    for (BenchRow& r : gemm_rows(M, N, K, rng)) rows.push_back(std::move(r));
   return rows;
 }
 

@@ -40,6 +40,9 @@ class Pool {
     for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
   }
 
+  // Posts the job, runs chunks on the caller too, then closes the job and waits only for the workers that joined it:
+  // a worker the OS has not scheduled yet (a busy machine) finds the job closed when it wakes and goes back to sleep,
+  // so no call ever waits for a thread that has no chunk.
   void run(int64_t n, int64_t grain, void (*body)(void*, int64_t, int64_t), void* ctx) {
     std::unique_lock<std::mutex> busy(busy_, std::try_to_lock);
     if (workers_.empty() || t_inside_chunk || !busy.owns_lock()) return serial(n, grain, body, ctx);
@@ -48,14 +51,15 @@ class Pool {
       job_ = {n, grain, chunk_count(n, grain), body, ctx};
       next_ = 0;
       error_ = nullptr;
-      working_ = int(workers_.size());
+      open_ = true;
       ++generation_;
       ++jobs_;
     }
     wake_.notify_all();
     take_chunks();
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return working_ == 0; });
+    open_ = false;
+    done_.wait(lock, [this] { return active_ == 0; });
     if (error_) std::rethrow_exception(error_);
   }
 
@@ -93,10 +97,12 @@ class Pool {
         wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
         if (stop_) return;
         seen = generation_;
+        if (!open_) continue;  // woke after the job was done
+        ++active_;
       }
       take_chunks();
       std::lock_guard<std::mutex> lock(mutex_);
-      if (--working_ == 0) done_.notify_one();
+      if (--active_ == 0 && !open_) done_.notify_one();
     }
   }
 
@@ -107,7 +113,8 @@ class Pool {
   Job job_;
   std::atomic<int64_t> next_{0};
   std::exception_ptr error_;
-  int working_ = 0;
+  int active_ = 0;     // workers inside the current job
+  bool open_ = false;  // the current job still takes workers
   uint64_t generation_ = 0;
   std::atomic<int64_t> jobs_{0};
   bool stop_ = false;

@@ -6,6 +6,9 @@
 //   backward-weight  dw_g [Kg, CgRS]  += dy_g · colᵀ
 // Small images make thin GEMMs, so `nb` images share one GEMM: their col blocks sit side by side ([CgRS, nb·PQ]) and
 // y/dy are packed into / unpacked from the matching [Kg, nb·PQ] layout (a copy that is cheap next to the GEMM).
+// Threads: each (image batch, group) is one task on the pool (kernels/parallel.h) with its own scratch; a layer with
+// one batch (small planes) splits its GEMM instead (kernels/cpu/gemm.cpp). The weight gradient keeps one partial dw per
+// batch and adds them in batch order, so no result depends on the thread count.
 #include "kernels/cpu/conv.h"
 
 #include <algorithm>
