@@ -74,22 +74,25 @@ std::vector<BenchRow> gemm_rows(int M, int N, int K, ls::Rng& rng) {
            }}};
 }
 
-// The three convolution kernels, and the three together (one training step's worth), for one stride-1 geometry.
-std::vector<BenchRow> conv_rows(int N, int C, int K, int H, int W, int R, int pad, ls::Rng& rng) {
-  const int P = H + 2 * pad - R + 1, Q = W + 2 * pad - R + 1;
+// The three convolution kernels, and the three together (one training step's worth), for one geometry.
+std::vector<BenchRow> conv_rows(int N, int C, int K, int H, int W, int R, int pad, ls::Rng& rng, int stride = 1) {
+  const int P = (H + 2 * pad - R) / stride + 1, Q = (W + 2 * pad - R) / stride + 1;
   auto x = std::make_shared<Tensor>(Tensor::uniform({N, C, H, W}, rng, -1, 1));
   auto w = std::make_shared<Tensor>(Tensor::uniform({K, C, R, R}, rng, -1, 1));
   auto y = std::make_shared<Tensor>(Tensor::uniform({N, K, P, Q}, rng, -1, 1));  // also dy
   auto dx = std::make_shared<Tensor>(Tensor::empty(x->shape()));
   auto dw = std::make_shared<Tensor>(Tensor::empty(w->shape()));
   const double flops = 2.0 * N * K * P * Q * C * R * R;
-  const std::string shape = fmt::format("N{} C{}->{} {}x{} k{} p{}", N, C, K, H, W, R, pad);
-  auto fwd = [=] { ls::cpu::conv2d_forward(x->data(), w->data(), y->data(), N, C, H, W, K, R, R, 1, pad, pad, 1); };
+  const std::string shape =
+      fmt::format("N{} C{}->{} {}x{} k{}{} p{}", N, C, K, H, W, R, stride == 1 ? "" : fmt::format(" s{}", stride), pad);
+  auto fwd = [=] {
+    ls::cpu::conv2d_forward(x->data(), w->data(), y->data(), N, C, H, W, K, R, R, stride, pad, pad, 1);
+  };
   auto bwd_data = [=] {
-    ls::cpu::conv2d_backward_data(y->data(), w->data(), dx->data(), N, C, H, W, K, R, R, 1, pad, pad, 1);
+    ls::cpu::conv2d_backward_data(y->data(), w->data(), dx->data(), N, C, H, W, K, R, R, stride, pad, pad, 1);
   };
   auto bwd_weight = [=] {
-    ls::cpu::conv2d_backward_weight(x->data(), y->data(), dw->data(), N, C, H, W, K, R, R, 1, pad, pad, 1);
+    ls::cpu::conv2d_backward_weight(x->data(), y->data(), dw->data(), N, C, H, W, K, R, R, stride, pad, pad, 1);
   };
   return {{"conv2d forward  " + shape, flops, fwd},
           {"conv2d bwd-data " + shape, flops, bwd_data},
@@ -108,6 +111,9 @@ std::vector<BenchRow> bench_rows() {
   // work on rows of 8 floats.
   for (BenchRow& r : conv_rows(32, 64, 64, 32, 32, 3, 1, rng)) rows.push_back(std::move(r));
   for (BenchRow& r : conv_rows(32, 96, 96, 8, 8, 3, 1, rng)) rows.push_back(std::move(r));
+  // The critic's 4×4 stride-2 blocks at configs/weizmann64.toml's widths (real and generated images: 64).
+  for (BenchRow& r : conv_rows(64, 48, 96, 32, 32, 4, 1, rng, 2)) rows.push_back(std::move(r));
+  for (BenchRow& r : conv_rows(64, 192, 384, 8, 8, 4, 1, rng, 2)) rows.push_back(std::move(r));
   // The GEMMs of those convolutions' forward passes (one 32×32 image; 16 images of 8×8), and the square one.
   for (const auto& [M, N, K] : {std::tuple{64, 1024, 576}, std::tuple{96, 1024, 864}, std::tuple{2048, 2048, 2048}})
     for (BenchRow& r : gemm_rows(M, N, K, rng)) rows.push_back(std::move(r));

@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "apps/command.h"
+#include "data/dataset.h"
 #include "data/image.h"
 #include "kernels/error.h"
 #include "models/run.h"
@@ -24,7 +25,7 @@ namespace {
 struct SegmentArgs {
   std::string run, images, out, device = "cpu";
   int batch = 64;
-  bool cutout = false, overlay = false, no_masks = false;
+  bool cutout = false, overlay = false, no_masks = false, no_memory_check = false;
 };
 
 // Outline colour and width of --overlay: pure green is rare in photos, and a line about 1/200 of the shorter side
@@ -44,7 +45,10 @@ void setup(CLI::App& app) {
   app.add_flag("--no-masks", a->no_masks, "do not write the 0/255 masks <stem>.png (with --cutout or --overlay)");
   app.add_option("--batch", a->batch, "images per forward pass")->capture_default_str()->check(CLI::Range(1, 4096));
   app.add_option("--device", a->device, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+  app.add_flag("--no-memory-check", a->no_memory_check,
+               "segment even when a batch's memory estimate exceeds the available memory");
   app.callback([a] {
+    ls::data::set_memory_check(!a->no_memory_check);
     namespace fs = std::filesystem;
     LS_CHECK(!a->no_masks || a->cutout || a->overlay,
              "segment: --no-masks leaves nothing to write; add --cutout and/or --overlay");
@@ -68,6 +72,17 @@ void setup(CLI::App& app) {
 
     for (size_t begin = 0; begin < files.size(); begin += size_t(a->batch)) {
       const size_t end = std::min(files.size(), begin + size_t(a->batch));
+      // The batch's photos stay decoded until their results are written: sized from their headers first.
+      int64_t pixels = 0, largest = 0;
+      for (size_t i = begin; i < end; ++i) {
+        const ls::data::ImageSize sz = ls::data::read_image_size(files[i].string());
+        pixels += int64_t(sz.h) * sz.w;
+        largest = std::max(largest, int64_t(sz.h) * sz.w);
+      }
+      ls::data::check_memory(
+          ls::models::segment_memory_bytes(run.cfg, int(end - begin), pixels, largest),
+          fmt::format("segment: {} photos of {:.1f} Mpixel in all (from {}) with --batch {}", end - begin,
+                      double(pixels) / (1 << 20), files[begin].filename().string(), a->batch));
       std::vector<ls::data::Image> originals, resized;
       for (size_t i = begin; i < end; ++i) {
         originals.push_back(ls::data::read_image(files[i].string()));

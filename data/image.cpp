@@ -84,20 +84,25 @@ void check_png_or_jpeg(const std::string& path, const std::vector<unsigned char>
   check_png(path, b);
 }
 
-Decoded decode(const std::string& path) {
-  const std::vector<unsigned char> bytes = read_file_bytes(path);
+// The file's header into d.w, d.h, d.c. The header alone says how large the decoded image will be: a small file can
+// declare a huge image (a 30000x30000 PNG of a few hundred KB), which must be refused here rather than end in
+// std::bad_alloc or the OOM killer.
+void read_header(const std::string& path, const std::vector<unsigned char>& bytes, Decoded& d) {
   check_png_or_jpeg(path, bytes);
-  const int len = int(bytes.size());
-  Decoded d;
-  // The header alone says how large the decoded image will be: a small file can declare a huge image (a 30000x30000
-  // PNG of a few hundred KB), which must be refused here rather than end in std::bad_alloc or the OOM killer.
-  LS_CHECK(stbi_info_from_memory(bytes.data(), len, &d.w, &d.h, &d.c) != 0, "{}: cannot decode image ({})", path,
-           stbi_failure_reason());
+  LS_CHECK(stbi_info_from_memory(bytes.data(), int(bytes.size()), &d.w, &d.h, &d.c) != 0,
+           "{}: cannot decode image ({})", path, stbi_failure_reason());
   const int64_t pixels = int64_t(d.w) * d.h, limit = max_image_pixels();
   LS_CHECK(pixels <= limit,
            "{}: the image is {}x{} ({:.1f} Mpixel), more than the limit of {:.1f} Mpixel; raise it with "
            "LAYERSEG_MAX_IMAGE_PIXELS=<pixels> if it is meant to be read",
            path, d.w, d.h, double(pixels) / (1 << 20), double(limit) / (1 << 20));
+}
+
+Decoded decode(const std::string& path) {
+  const std::vector<unsigned char> bytes = read_file_bytes(path);
+  const int len = int(bytes.size());
+  Decoded d;
+  read_header(path, bytes, d);
   // 16-bit PNGs keep their precision; everything else stb decodes as 8-bit.
   if (stbi_is_16_bit_from_memory(bytes.data(), len)) {
     std::unique_ptr<stbi_us, void (*)(void*)> p(stbi_load_16_from_memory(bytes.data(), len, &d.w, &d.h, &d.c, 0),
@@ -172,6 +177,12 @@ void write_file(const std::string& path, const void* data, size_t n) {
   const int err = errno;
   const bool closed = std::fclose(f) == 0;
   LS_CHECK(written && closed, "{}: write failed: {}", path, std::strerror(written ? errno : err));
+}
+
+ImageSize read_image_size(const std::string& path) {
+  Decoded d;
+  read_header(path, read_file_bytes(path), d);
+  return {d.h, d.w};
 }
 
 Image read_image(const std::string& path) {

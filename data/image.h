@@ -32,6 +32,13 @@ int64_t max_image_pixels();
 // "No space left on device"). Every picture, and the run's text files, go through it.
 void write_file(const std::string& path, const void* data, size_t n);
 
+// The width and height a PNG/JPEG declares, from its header alone (nothing is decoded), with the checks read_image
+// makes first: for memory estimates made before decoding a batch.
+struct ImageSize {
+  int h = 0, w = 0;
+};
+ImageSize read_image_size(const std::string& path);
+
 // Decodes PNG (8/16-bit; grey, grey+alpha, RGB, RGBA) or JPEG into RGB in [-1, 1]. Grey is replicated; alpha is
 // dropped. Throws ls::Error naming the path when the file is missing, unreadable or corrupt.
 Image read_image(const std::string& path);

@@ -66,6 +66,19 @@ int64_t training_memory_bytes(const Config& cfg) {
   return int64_t(4 * (activations + params)) + data;
 }
 
+int64_t segment_memory_bytes(const Config& cfg, int batch, int64_t photo_pixels, int64_t largest_photo_pixels) {
+  const ModelConfig& m = cfg.model;
+  double activations = 0, params = 0, uw_prev = 3;
+  for (int64_t r = 4; r <= cfg.data.size; r *= 2) {  // as training_memory_bytes's U-Net levels
+    const double uw = double(m.unet_width) * double(cfg.data.size) / double(r);
+    activations += 14 * double(r) * double(r) * uw;
+    params += 54 * uw * uw + 9 * uw_prev * uw;
+    uw_prev = uw;
+  }
+  return int64_t(4 *
+                 (double(batch) * activations + params + 3 * double(photo_pixels) + 12 * double(largest_photo_pixels)));
+}
+
 void prepare_output_folder(const std::string& path, const std::string& flag) {
   namespace fs = std::filesystem;
   LS_CHECK(!path.empty(), "{}: no folder given", flag);

@@ -75,6 +75,12 @@ Composite segmentation_pair(const Synthetic& s, const PerturbConfig& p, float sc
 // Within a factor of two of what a run measures; its purpose is to refuse sizes off by orders of magnitude.
 int64_t training_memory_bytes(const Config& cfg);
 
+// The same estimate for `segment`: one forward pass of F over `batch` images at the run's size (no gradients, but
+// the skips of every level held at once), plus the photos of the batch as decoded (`photo_pixels` in all: 3 floats
+// each) and the full-size results of one photo at a time (`largest_photo_pixels`: probabilities, mask, cut-out and
+// outline, about 12 floats per pixel).
+int64_t segment_memory_bytes(const Config& cfg, int batch, int64_t photo_pixels, int64_t largest_photo_pixels);
+
 // Checks of the apps' output paths, made before any work; errors name the flag. An output folder is created when
 // missing and must then be a folder a file can be created in (a read-only folder or file system is refused here,
 // not at the first checkpoint); an output file must not be a folder, and its folder must exist.

@@ -210,6 +210,30 @@ TEST(ImageLimit, TheLimitIsConfigurable) {
   ::unsetenv("LAYERSEG_MAX_IMAGE_PIXELS");
 }
 
+// `segment` keeps a batch's photos decoded until their results are written: their headers size the batch first. Three
+// photos declaring 6000x6000 (34.3 Mpixel each, under the image limit) need about 1.9 GiB at the default --batch;
+// the check refuses them under a 1 GiB limit before decoding (their pixel data would not even decode), and real
+// photos pass under the same limit.
+TEST(Validation, SegmentRefusesABatchOfPhotosTheMachineCannotHoldBeforeDecoding) {
+  TempDir dir("segsize");
+  ASSERT_EQ(layerseg(tiny_train(dir / "run", 2, 2)).status, 0);
+  fs::create_directories(dir / "big");
+  for (const char* name : {"a.png", "b.png", "c.png"}) png_declaring(dir / ("big/" + std::string(name)), 6000, 6000);
+  const std::string limit = "LAYERSEG_MEMORY_LIMIT=1073741824";
+  const Output r = layerseg("segment --run " + dir / "run" + " --images " + dir / "big" + " --out " + dir / "o", limit);
+  EXPECT_NE(r.status, 0);
+  for (const char* part : {"segment: 3 photos of 103.0 Mpixel in all (from a.png) with --batch 64", "GiB of memory",
+                           "1.00 GiB is available", "--no-memory-check"})
+    EXPECT_NE(r.err.find(part), std::string::npos) << part << "\n" << r.err;
+  fs::create_directories(dir / "small");
+  std::vector<unsigned char> px(64 * 48 * 3, 90);
+  ASSERT_NE(stbi_write_png((dir / "small/p.png").c_str(), 64, 48, 3, px.data(), 64 * 3), 0);
+  const Output ok =
+      layerseg("segment --run " + dir / "run" + " --images " + dir / "small" + " --out " + dir / "o", limit);
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_TRUE(fs::exists(dir / "o/p.png"));
+}
+
 // ---- item 2: one run per folder -------------------------------------------------------------------------------
 
 TEST(RunLock, ASecondTrainOnTheSameFolderIsRefusedWithTheHoldersPid) {

@@ -28,7 +28,7 @@ constexpr int kMinGemmColumns = 1024;
 
 struct Geometry {
   int N, C, H, W, K, R, S, stride, pad_h, pad_w, groups;
-  int P, Q, Cg, Kg, CRS, PQ, nb;  // derived
+  int P, Q, Cg, Kg, CRS, PQ, nb, tasks;  // derived
   Geometry(int N_, int C_, int H_, int W_, int K_, int R_, int S_, int stride_, int ph, int pw, int groups_)
       : N(N_), C(C_), H(H_), W(W_), K(K_), R(R_), S(S_), stride(stride_), pad_h(ph), pad_w(pw), groups(groups_) {
     P = (H + 2 * pad_h - R) / stride + 1;
@@ -38,6 +38,12 @@ struct Geometry {
     CRS = Cg * R * S;
     PQ = P * Q;
     nb = std::max(1, std::min(N, (kMinGemmColumns + PQ - 1) / PQ));
+    tasks = (N + nb - 1) / nb * groups;
+  }
+  // Several tasks share the pool, so each GEMM runs whole; a single task's GEMM splits over it (kernels/cpu/gemm.h).
+  void gemm(bool trans_a, bool trans_b, int M, int N_, int K_, const float* A, int lda, const float* B, int ldb,
+            float* C, int ldc) const {
+    (tasks > 1 ? cpu::gemm_serial : cpu::gemm)(trans_a, trans_b, M, N_, K_, 1.f, A, lda, B, ldb, 0.f, C, ldc);
   }
   // Where image n's group grp starts in x, in y, and where group grp's filters start in w.
   int64_t in_offset(int n, int grp) const { return (int64_t(n) * C + int64_t(grp) * Cg) * H * W; }
@@ -66,11 +72,12 @@ void valid_range(int pad, int tap, int in_size, int out_size, int stride, int& l
 }
 
 // One row of taps, d[q] ↔ xrow[q·stride + shift] for q in [lo, hi): copied into d (kToCol) or added into xrow.
-// Stride 1 is its own instantiation because a runtime stride keeps the compiler from vectorising.
-template <bool kToCol, bool kUnitStride>
+// Strides 1 and 2 (the critics' 4×4 stride-2 blocks) are their own instantiations (kStride): a runtime stride keeps
+// the compiler from vectorising, and a stride-2 row is a de-interleave it can do with permutes. 0 = runtime stride.
+template <bool kToCol, int kStride>
 void transfer_row(std::conditional_t<kToCol, const float*, float*> xrow, float* d, int lo, int hi, int stride,
                   int shift) {
-  const int step = kUnitStride ? 1 : stride;
+  const int step = kStride ? kStride : stride;
   for (int q = lo; q < hi; ++q) {
     if constexpr (kToCol)
       d[q] = xrow[q * step + shift];
@@ -122,9 +129,11 @@ void im2col_transfer(std::conditional_t<kToCol, const float*, float*> x, float* 
             float* d = crow + int64_t(p) * g.Q;
             const auto xrow = xc + int64_t(p * g.stride - g.pad_h + r) * g.W;
             if (g.stride == 1)
-              transfer_row<kToCol, true>(xrow, d, lo, hi, 1, shift);
+              transfer_row<kToCol, 1>(xrow, d, lo, hi, 1, shift);
+            else if (g.stride == 2)
+              transfer_row<kToCol, 2>(xrow, d, lo, hi, 2, shift);
             else
-              transfer_row<kToCol, false>(xrow, d, lo, hi, g.stride, shift);
+              transfer_row<kToCol, 0>(xrow, d, lo, hi, g.stride, shift);
           }
         }
         if constexpr (kToCol) {  // after the copy: the flat one writes across the padding columns
@@ -156,8 +165,7 @@ void repack(std::conditional_t<kPack, const float*, float*> y, std::conditional_
 // same at any thread count; each task takes its scratch buffers from the thread that runs it.
 template <class F>
 void for_each_batch(const Geometry& g, F f) {
-  const int64_t batches = (g.N + g.nb - 1) / g.nb;
-  parallel_for(batches * g.groups, 1, [&](int64_t begin, int64_t end) {
+  parallel_for(g.tasks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
       const int n = int(task / g.groups) * g.nb, grp = int(task % g.groups);
       f(n, std::min(g.nb, g.N - n), grp);
@@ -176,7 +184,7 @@ void conv2d_forward(const float* x, const float* w, float* y, int N, int C, int 
     for (int j = 0; j < nb; ++j) im2col_transfer<true>(x + g.in_offset(n + j, grp), sc.col + j * g.PQ, cols, g);
     // One image writes straight into y; a batch goes through the packed block.
     float* out = nb == 1 ? y + g.out_offset(n, grp) : sc.packed;
-    gemm(false, false, g.Kg, int(cols), g.CRS, 1.f, w + g.w_offset(grp), g.CRS, sc.col, int(cols), 0.f, out, int(cols));
+    g.gemm(false, false, g.Kg, int(cols), g.CRS, w + g.w_offset(grp), g.CRS, sc.col, int(cols), out, int(cols));
     if (nb > 1) repack<false>(y, sc.packed, n, nb, grp, g);
   });
 }
@@ -189,7 +197,7 @@ void conv2d_backward_data(const float* dy, const float* w, float* dx, int N, int
     const int64_t cols = int64_t(nb) * g.PQ;
     const float* dyb = nb == 1 ? dy + g.out_offset(n, grp) : sc.packed;
     if (nb > 1) repack<true>(dy, sc.packed, n, nb, grp, g);
-    gemm(true, false, g.CRS, int(cols), g.Kg, 1.f, w + g.w_offset(grp), g.CRS, dyb, int(cols), 0.f, sc.col, int(cols));
+    g.gemm(true, false, g.CRS, int(cols), g.Kg, w + g.w_offset(grp), g.CRS, dyb, int(cols), sc.col, int(cols));
     for (int j = 0; j < nb; ++j) {
       float* dx_image = dx + g.in_offset(n + j, grp);  // this task's images and group: no other task touches it
       std::fill(dx_image, dx_image + int64_t(g.Cg) * g.H * g.W, 0.f);
@@ -216,7 +224,7 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, int N, i
     const float* dyb = nb == 1 ? dy + g.out_offset(n, grp) : sc.packed;
     if (nb > 1) repack<true>(dy, sc.packed, n, nb, grp, g);
     float* out = (batches > 1 ? partials + int64_t(n / g.nb) * wsize : dw) + g.w_offset(grp);
-    gemm(false, true, g.Kg, g.CRS, int(cols), 1.f, dyb, int(cols), sc.col, int(cols), 0.f, out, g.CRS);
+    g.gemm(false, true, g.Kg, g.CRS, int(cols), dyb, int(cols), sc.col, int(cols), out, g.CRS);
   });
   if (batches == 1) return;
   parallel_for(wsize, 4096, [&](int64_t begin, int64_t end) {

@@ -23,30 +23,31 @@ constexpr double kSplitMultiplyAdds = 1 << 22;
 // The blocks of C it splits into: this many rows (or columns) at least, a multiple of the micro-kernels' 16/32-wide
 // tiles; each block repacks the other operand, so blocks much thinner than this cost more in packing than they gain.
 constexpr int kMinBlock = 256;
+}  // namespace
 
-void sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
-           int ldb, float beta, float* C, int ldc) {
+void gemm_serial(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+                 int ldb, float beta, float* C, int ldc) {
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K, alpha,
               A, lda, B, ldb, beta, C, ldc);
 }
-}  // namespace
 
 // A large GEMM is cut along the longer side of C into blocks that each call a single-threaded SGEMM with the whole K:
 // every element of C is one SGEMM's dot product, and the cut depends on M, N, K only, so the bits do not depend on
-// the thread count. Inside a pool chunk (a convolution's image batch) the blocks run one after another.
+// the thread count.
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
           int ldb, float beta, float* C, int ldc) {
   const int longer = std::max(M, N);
   if (double(M) * N * K < kSplitMultiplyAdds || longer < 2 * kMinBlock)
-    return sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return gemm_serial(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   const int blocks = std::min(longer / kMinBlock, 16), block = (longer + blocks - 1) / blocks;
   parallel_for(longer, block, [&](int64_t begin, int64_t end) {
     const int b = int(begin), n = int(end - begin);
     if (M >= N)  // rows of C: rows of op(A)
-      sgemm(trans_a, trans_b, n, N, K, alpha, trans_a ? A + b : A + int64_t(b) * lda, lda, B, ldb, beta,
-            C + int64_t(b) * ldc, ldc);
+      gemm_serial(trans_a, trans_b, n, N, K, alpha, trans_a ? A + b : A + int64_t(b) * lda, lda, B, ldb, beta,
+                  C + int64_t(b) * ldc, ldc);
     else  // columns of C: columns of op(B)
-      sgemm(trans_a, trans_b, M, n, K, alpha, A, lda, trans_b ? B + int64_t(b) * ldb : B + b, ldb, beta, C + b, ldc);
+      gemm_serial(trans_a, trans_b, M, n, K, alpha, A, lda, trans_b ? B + int64_t(b) * ldb : B + b, ldb, beta, C + b,
+                  ldc);
   });
 }
 

@@ -7,9 +7,15 @@
 namespace ls::cpu {
 
 // C[M,N] = alpha·op(A)·op(B) + beta·C, row-major; op(A) = Aᵀ when trans_a (A stored [K,M]), else A ([M,K]).
-// lda/ldb/ldc are the row strides of A, B, C as stored.
+// lda/ldb/ldc are the row strides of A, B, C as stored. A large GEMM splits over the thread pool (kernels/parallel.h)
+// along the longer side of C, in blocks that depend on M, N, K only: the same bits at any thread count.
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
           int ldb, float beta, float* C, int ldc);
+
+// The same as one single-threaded SGEMM call, never split: for callers that split their own work into independent
+// GEMMs (a convolution's image batches), where splitting each one again only repacks operands.
+void gemm_serial(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
+                 int ldb, float beta, float* C, int ldc);
 
 // The BLAS behind gemm, for reports: OpenBLAS's build configuration (version, kernel, max threads) and the number of
 // threads it uses (OPENBLAS_NUM_THREADS, default: every core).
