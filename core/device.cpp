@@ -1,11 +1,14 @@
 // core/device.cpp — memory primitives of core/device.h for the CPU, forwarding to the CUDA runtime when built in.
 #include "core/device.h"
 
+#include <malloc.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
 #include "kernels/error.h"
+#include "kernels/parallel.h"
 #ifdef LAYERSEG_WITH_CUDA
 #include "kernels/cuda/runtime.h"
 #endif
@@ -42,9 +45,23 @@ bool cuda_available() { return false; }
 std::string cuda_status() { return "built without the CUDA backend"; }
 #endif
 
+namespace {
+// glibc serves blocks above 128 KB-32 MB (its adaptive threshold) with mmap and unmaps them on free, so every step's
+// activations came back as fresh pages the kernel had to fault in and zero (~7 % of a step in `perf`). Kept in the
+// heap instead, a step reuses the last step's memory: 5-7 % faster steps (weizmann64 networks, 1 thread, four
+// interleaved A/B pairs). Blocks above 256 MB still use mmap, and the heap returns memory above 1 GB of free top.
+bool keep_tensor_memory_in_the_heap() {
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  return true;
+}
+}  // namespace
+
 void* device_alloc(Device d, size_t bytes) {
   if (bytes == 0) bytes = 1;
   if (d == Device::CPU) {
+    static const bool heap_tuned = keep_tensor_memory_in_the_heap();
+    (void)heap_tuned;
     void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
     LS_CHECK(p != nullptr, "out of host memory allocating {} bytes", bytes);
     return p;
@@ -78,7 +95,10 @@ void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, siz
 
 void device_zero(Device d, void* p, size_t bytes) {
   if (d == Device::CPU) {
-    std::memset(p, 0, bytes);
+    // Gradient buffers of whole activations: split over the kernels' pool like any element-wise kernel.
+    parallel_for(int64_t(bytes), 4 * kElementGrain * int64_t(sizeof(float)), [&](int64_t begin, int64_t end) {
+      std::memset(static_cast<char*>(p) + begin, 0, size_t(end - begin));
+    });
     return;
   }
 #ifdef LAYERSEG_WITH_CUDA

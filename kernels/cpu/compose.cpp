@@ -72,9 +72,10 @@ void compose_perturbed_backward(const float* x_b, const float* x_f, const float*
                                 const float* g_image, const float* g_mask, float* g_x_b, float* g_x_f, float* g_pi,
                                 int64_t n, int64_t c, int64_t h, int64_t w) {
   const int64_t hw = h * w;
-  std::memset(g_x_f, 0, size_t(n * c * hw) * sizeof(float));
-  std::memset(g_pi, 0, size_t(n * hw) * sizeof(float));
   for_each_sample(n, c * hw, [&](int64_t s) {
+    // The sample's gradients accumulate over its own planes only.
+    std::memset(g_x_f + s * c * hw, 0, size_t(c * hw) * sizeof(float));
+    std::memset(g_pi + s * hw, 0, size_t(hw) * sizeof(float));
     for (int64_t i = 0; i < h; ++i)
       for (int64_t j = 0; j < w; ++j) {
         const Taps t = bilinear_taps(theta + 6 * s, i, j, h, w);

@@ -144,12 +144,22 @@ void im2col_transfer(std::conditional_t<kToCol, const float*, float*> x, float* 
       }
 }
 
+// Calls f(j) for the images j of one batch of nb: over the pool when the convolution is a single task (the small
+// planes of deep layers, where one batch holds every image), one after another inside a task. Each image's copies
+// touch only its own rows, so the order cannot change a result.
+template <class F>
+void for_each_image(int nb, F f) {
+  parallel_for(nb, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t j = begin; j < end; ++j) f(int(j));
+  });
+}
+
 // Moves group `grp` of images [n, n + nb) from y-layout [N, K, PQ] into the packed GEMM layout [Kg, nb·PQ] (kPack),
 // or back (!kPack).
 template <bool kPack>
 void repack(std::conditional_t<kPack, const float*, float*> y, std::conditional_t<kPack, float*, const float*> packed,
             int n, int nb, int grp, const Geometry& g) {
-  for (int j = 0; j < nb; ++j)
+  for_each_image(nb, [&](int j) {
     for (int k = 0; k < g.Kg; ++k) {
       auto in_y = y + g.out_offset(n + j, grp) + int64_t(k) * g.PQ;
       auto in_packed = packed + (int64_t(k) * nb + j) * g.PQ;
@@ -158,6 +168,7 @@ void repack(std::conditional_t<kPack, const float*, float*> y, std::conditional_
       else
         std::memcpy(in_y, in_packed, sizeof(float) * size_t(g.PQ));
     }
+  });
 }
 
 // Calls f(n, nb, grp) for each batch [n, n + nb) of images (the last may be shorter) and each group, as one task each
@@ -181,7 +192,7 @@ void conv2d_forward(const float* x, const float* w, float* y, int N, int C, int 
   for_each_batch(g, [&](int n, int nb, int grp) {
     const Scratch sc = scratch(g);
     const int64_t cols = int64_t(nb) * g.PQ;
-    for (int j = 0; j < nb; ++j) im2col_transfer<true>(x + g.in_offset(n + j, grp), sc.col + j * g.PQ, cols, g);
+    for_each_image(nb, [&](int j) { im2col_transfer<true>(x + g.in_offset(n + j, grp), sc.col + j * g.PQ, cols, g); });
     // One image writes straight into y; a batch goes through the packed block.
     float* out = nb == 1 ? y + g.out_offset(n, grp) : sc.packed;
     g.gemm(false, false, g.Kg, int(cols), g.CRS, w + g.w_offset(grp), g.CRS, sc.col, int(cols), out, int(cols));
@@ -198,11 +209,11 @@ void conv2d_backward_data(const float* dy, const float* w, float* dx, int N, int
     const float* dyb = nb == 1 ? dy + g.out_offset(n, grp) : sc.packed;
     if (nb > 1) repack<true>(dy, sc.packed, n, nb, grp, g);
     g.gemm(true, false, g.CRS, int(cols), g.Kg, w + g.w_offset(grp), g.CRS, dyb, int(cols), sc.col, int(cols));
-    for (int j = 0; j < nb; ++j) {
+    for_each_image(nb, [&](int j) {
       float* dx_image = dx + g.in_offset(n + j, grp);  // this task's images and group: no other task touches it
       std::fill(dx_image, dx_image + int64_t(g.Cg) * g.H * g.W, 0.f);
       im2col_transfer<false>(dx_image, sc.col + j * g.PQ, cols, g);
-    }
+    });
   });
 }
 
@@ -220,7 +231,7 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, int N, i
   for_each_batch(g, [&](int n, int nb, int grp) {
     const Scratch sc = scratch(g);
     const int64_t cols = int64_t(nb) * g.PQ;
-    for (int j = 0; j < nb; ++j) im2col_transfer<true>(x + g.in_offset(n + j, grp), sc.col + j * g.PQ, cols, g);
+    for_each_image(nb, [&](int j) { im2col_transfer<true>(x + g.in_offset(n + j, grp), sc.col + j * g.PQ, cols, g); });
     const float* dyb = nb == 1 ? dy + g.out_offset(n, grp) : sc.packed;
     if (nb > 1) repack<true>(dy, sc.packed, n, nb, grp, g);
     float* out = (batches > 1 ? partials + int64_t(n / g.nb) * wsize : dw) + g.w_offset(grp);

@@ -21,15 +21,18 @@ Span window(int o, int n, int k, int stride, int pad) {
 }
 
 // Calls f(plane, rows, cols, out_index) for every output window, planes split over the pool and each plane's windows
-// in row-major order (a backward pass only scatters within its own plane).
+// in row-major order (a backward pass only scatters within its own plane). With zero_first set, each plane of dx is
+// zeroed before its windows.
 template <class F>
-void for_each_window(int NC, int H, int W, int k, int stride, int pad, F f) {
+void for_each_window(int NC, int H, int W, int k, int stride, int pad, F f, float* zero_first = nullptr) {
   const int P = (H + 2 * pad - k) / stride + 1, Q = (W + 2 * pad - k) / stride + 1;
   parallel_for(NC, grain_for(int64_t(H) * W, kElementGrain), [&](int64_t begin, int64_t end) {
-    for (int64_t plane = begin; plane < end; ++plane)
+    for (int64_t plane = begin; plane < end; ++plane) {
+      if (zero_first) std::fill(zero_first + plane * H * W, zero_first + (plane + 1) * H * W, 0.f);
       for (int p = 0; p < P; ++p)
         for (int q = 0; q < Q; ++q)
           f(plane, window(p, H, k, stride, pad), window(q, W, k, stride, pad), (plane * P + p) * Q + q);
+    }
   });
 }
 
@@ -56,10 +59,12 @@ void max_pool2d_forward(const float* x, float* y, int NC, int H, int W, int k, i
 }
 
 void max_pool2d_backward(const float* x, const float* dy, float* dx, int NC, int H, int W, int k, int stride, int pad) {
-  std::fill(dx, dx + int64_t(NC) * H * W, 0.f);
-  for_each_window(NC, H, W, k, stride, pad, [&](int64_t plane, Span rows, Span cols, int64_t o) {
-    dx[plane * H * W + first_max(x + plane * H * W, W, rows, cols)] += dy[o];
-  });
+  for_each_window(
+      NC, H, W, k, stride, pad,
+      [&](int64_t plane, Span rows, Span cols, int64_t o) {
+        dx[plane * H * W + first_max(x + plane * H * W, W, rows, cols)] += dy[o];
+      },
+      dx);
 }
 
 void avg_pool2d_forward(const float* x, float* y, int NC, int H, int W, int k, int stride, int pad,
@@ -75,13 +80,15 @@ void avg_pool2d_forward(const float* x, float* y, int NC, int H, int W, int k, i
 
 void avg_pool2d_backward(const float* dy, float* dx, int NC, int H, int W, int k, int stride, int pad,
                          bool count_include_pad) {
-  std::fill(dx, dx + int64_t(NC) * H * W, 0.f);
-  for_each_window(NC, H, W, k, stride, pad, [&](int64_t plane, Span rows, Span cols, int64_t o) {
-    const float g = dy[o] / divisor(rows, cols, k, count_include_pad);
-    float* dxp = dx + plane * H * W;
-    for (int i = rows.lo; i < rows.hi; ++i)
-      for (int j = cols.lo; j < cols.hi; ++j) dxp[int64_t(i) * W + j] += g;
-  });
+  for_each_window(
+      NC, H, W, k, stride, pad,
+      [&](int64_t plane, Span rows, Span cols, int64_t o) {
+        const float g = dy[o] / divisor(rows, cols, k, count_include_pad);
+        float* dxp = dx + plane * H * W;
+        for (int i = rows.lo; i < rows.hi; ++i)
+          for (int j = cols.lo; j < cols.hi; ++j) dxp[int64_t(i) * W + j] += g;
+      },
+      dx);
 }
 
 }  // namespace ls::cpu
