@@ -556,7 +556,9 @@ TrainResult Trainer::run() {
     if (local + 1 == s.per_round()) last_eval = s.evaluate_round(round);
 
     const bool stop = s.step == s.opt.stop_after || (s.opt.interrupted && s.opt.interrupted());
-    if (s.step % t.checkpoint_every == 0 || s.step == s.total() || stop) s.save();
+    // Every phase end too: what a round evaluated (and drew) is what the run holds, and --resume after a phase
+    // boundary repeats nothing.
+    if (s.step % t.checkpoint_every == 0 || phase_end || s.step == s.total() || stop) s.save();
     if (stop && s.step < s.total()) {
       if (s.opt.progress) fmt::print(stderr, "\nstopped after step {}; continue with --resume\n", s.step);
       r.step = s.step;

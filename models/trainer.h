@@ -2,7 +2,8 @@
 // A GAN step is one G update (G_b, G_f through the frozen D, E_x, E_π, plus γ̂_bg·L_bg through the frozen F from
 // round 2 on) and one D update (D, E_x, E_π on real images and detached composites). A U-Net step trains F on a
 // batch the generator (its EMA copy when train.ema) synthesizes on the fly. The schedule is one global step
-// counter, so a checkpoint (every train.checkpoint_every steps and at the end) holds everything a resumed run needs
+// counter, so a checkpoint (every train.checkpoint_every steps, at the end of every GAN and U-Net phase and at the
+// end) holds everything a resumed run needs
 // to continue bit-identically: weights, buffers, Adam and EMA states, the RNG offset, the step and the monitor.
 //   ls::models::Trainer t(cfg, {.run_dir = "runs/demo"});
 //   t.run();   // logs, grids, checkpoints and metrics land in runs/demo (models/run.h)

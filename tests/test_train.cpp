@@ -87,6 +87,29 @@ TEST(TrainDeterminism, SameCheckpointBytesAtOneTwoAndThreeThreads) {
   set_thread_count(saved);
 }
 
+// With checkpoint_every far away, the end of every GAN and U-Net phase still writes one: polled after each step
+// (before that step's own save), the checkpoint on disk holds the last phase end before the step.
+TEST(TrainCheckpoints, EveryPhaseEndWritesACheckpoint) {
+  const std::string dir = fresh_dir("phase_ends");
+  const Config cfg = tiny();  // 2 rounds of 6 GAN + 4 U-Net steps; checkpoint_every 1000
+  ASSERT_EQ(cfg.train.checkpoint_every, 1000);
+  std::vector<int64_t> on_disk;
+  TrainOptions o;
+  o.run_dir = dir, o.progress = false;
+  o.interrupted = [&] {
+    const std::string path = run_file(dir, kCheckpointFile);
+    on_disk.push_back(fs::exists(path) ? std::stoll(load_checkpoint(path).metadata.at("step")) : -1);
+    return false;
+  };
+  ASSERT_TRUE(Trainer(cfg, o).run().finished);
+  std::vector<int64_t> want;
+  for (int64_t step = 1; step <= 20; ++step)
+    want.push_back(step <= 6 ? -1 : step <= 10 ? 6 : step <= 16 ? 10 : 16);  // phases end at 6, 10, 16 and 20
+  EXPECT_EQ(on_disk, want);
+  EXPECT_EQ(std::stoll(load_checkpoint(run_file(dir, kCheckpointFile)).metadata.at("step")), 20);
+  fs::remove_all(dir);
+}
+
 TEST(TrainResume, InterruptedTwiceMatchesAnUninterruptedRunBitForBit) {
   // 2 rounds of {6 GAN, 4 U-Net} steps; stops in round 1's U-Net phase (step 8) and in round 2's GAN phase
   // (step 13, where L_bg through the frozen U-Net and the EMA are active). D sees DiffAugment's draws, which
