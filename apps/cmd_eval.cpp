@@ -23,7 +23,7 @@ struct EvalArgs {
   std::string data, layout = "folder", stems, split = "all", run, pred, baseline, train_masks, out, device = "cpu";
   int size = 64, batch = 64;
   float prior_threshold = 0.4f;
-  bool no_memory_check = false;
+  bool no_memory_check = false, last_unet = false;
 };
 
 void setup(CLI::App& app) {
@@ -40,6 +40,8 @@ void setup(CLI::App& app) {
   auto* run = app.add_option("--run", a->run, "a training run directory: evaluate its U-Net (and E_x's NMI)")
                   ->check(CLI::ExistingDirectory);
   app.add_option("--device", a->device, "--run: cpu | cuda")->capture_default_str();
+  app.add_flag("--last-unet", a->last_unet,
+               "--run: the last U-Net trained instead of the one the run selected without labels");
   auto* pred = app.add_option("--pred", a->pred, "folder of predicted masks <stem>.png")->check(CLI::ExistingDirectory);
   auto* base = app.add_option("--baseline", a->baseline, "baseline predictor: ellipse | mean-mask")
                    ->check(CLI::IsMember({"ellipse", "mean-mask"}));
@@ -67,8 +69,9 @@ void setup(CLI::App& app) {
     }
     std::unique_ptr<ls::models::LoadedRun> trained;
     if (!a->run.empty()) {
-      trained =
-          std::make_unique<ls::models::LoadedRun>(ls::models::load_run(a->run, ls::parse_device(a->device.c_str())));
+      trained = std::make_unique<ls::models::LoadedRun>(
+          ls::models::load_run(a->run, ls::parse_device(a->device.c_str()),
+                               a->last_unet ? ls::models::UNetChoice::Last : ls::models::UNetChoice::Selected));
       if (size->count() == 0) a->size = trained->cfg.data.effective_eval_size();
     }
     LS_CHECK(a->baseline != "mean-mask" || !a->train_masks.empty(),
@@ -105,7 +108,9 @@ void setup(CLI::App& app) {
       scores = ls::data::evaluate(ds, ls::data::constant_predictor(prior), a->batch);
       scores.predictor = a->baseline;
     }
-    const std::string line = scores.to_json().dump();
+    nlohmann::json j = scores.to_json();
+    if (trained) j["unet"] = trained->unet;  // the selected U-Net or, with --last-unet, the last
+    const std::string line = j.dump();
     fmt::print("{}\n", line);
     if (!a->out.empty()) {
       std::ofstream f(a->out);

@@ -25,7 +25,7 @@ namespace {
 struct SegmentArgs {
   std::string run, images, out, device = "cpu";
   int batch = 64;
-  bool cutout = false, overlay = false, no_masks = false, no_memory_check = false;
+  bool cutout = false, overlay = false, no_masks = false, no_memory_check = false, last_unet = false;
 };
 
 // Outline colour and width of --overlay: pure green is rare in photos, and a line about 1/200 of the shorter side
@@ -45,6 +45,8 @@ void setup(CLI::App& app) {
   app.add_flag("--no-masks", a->no_masks, "do not write the 0/255 masks <stem>.png (with --cutout or --overlay)");
   app.add_option("--batch", a->batch, "images per forward pass")->capture_default_str()->check(CLI::Range(1, 4096));
   app.add_option("--device", a->device, "cpu | cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+  app.add_flag("--last-unet", a->last_unet,
+               "use the last U-Net trained instead of the one the run selected without labels (models/selection.h)");
   app.add_flag("--no-memory-check", a->no_memory_check,
                "segment even when a batch's memory estimate exceeds the available memory");
   app.callback([a] {
@@ -54,7 +56,8 @@ void setup(CLI::App& app) {
              "segment: --no-masks leaves nothing to write; add --cutout and/or --overlay");
     ls::models::prepare_output_folder(a->out, "--out");
     const ls::Device dev = ls::parse_device(a->device.c_str());
-    const ls::models::LoadedRun run = ls::models::load_run(a->run, dev);
+    const ls::models::LoadedRun run = ls::models::load_run(
+        a->run, dev, a->last_unet ? ls::models::UNetChoice::Last : ls::models::UNetChoice::Selected);
     const ls::data::Predictor predict = ls::models::unet_predictor(run.nets.f, run.cfg.data.size);
     const int s = run.cfg.data.size;
 
@@ -105,7 +108,7 @@ void setup(CLI::App& app) {
     std::string what;
     for (const auto& [on, name] : {std::pair{!a->no_masks, "masks"}, {a->cutout, "cut-outs"}, {a->overlay, "overlays"}})
       if (on) what += (what.empty() ? "" : ", ") + std::string(name);
-    fmt::print("wrote {} of {} images to {}\n", what, files.size(), a->out);
+    fmt::print("wrote {} of {} images to {} (U-Net: {})\n", what, files.size(), a->out, run.unet);
   });
 }
 

@@ -84,6 +84,7 @@ struct TrainConfig {
   int64_t checkpoint_every = 500;
   int64_t log_every = 25;
   int grid_columns = 8;
+  int select_n = 256;  // synthetic validation pairs that choose the U-Net a run hands out (models/selection.h)
 };
 
 struct MonitorConfig {

@@ -157,7 +157,7 @@ NamedTensors network_state(const Networks& n) {
   return all;
 }
 
-LoadedRun load_run(const std::string& run_dir, Device device) {
+LoadedRun load_run(const std::string& run_dir, Device device, UNetChoice unet) {
   LS_CHECK(std::filesystem::is_directory(run_dir), "run directory '{}' does not exist", run_dir);
   const std::string cfg_path = run_file(run_dir, kConfigFile), ckpt_path = run_file(run_dir, kCheckpointFile);
   LS_CHECK(std::filesystem::is_regular_file(cfg_path), "{}: missing; is '{}' a run directory of `layerseg train`?",
@@ -177,6 +177,13 @@ LoadedRun load_run(const std::string& run_dir, Device device) {
   }
   const auto step = ck.metadata.find("step");
   r.step = step == ck.metadata.end() ? 0 : std::stoll(step->second);
+  r.unet = fmt::format("last (step {})", r.step);
+  const auto selection = ck.metadata.find("selection");
+  if (unet == UNetChoice::Selected && selection != ck.metadata.end()) {
+    load_into(ck, with_prefix("best_f.", module_state(*r.nets.f)), ckpt_path);
+    const nlohmann::json s = nlohmann::json::parse(selection->second)["selected"];
+    r.unet = fmt::format("selected (round {}, step {})", s["round"].get<int>(), s["step"].get<int64_t>());
+  }
   return r;
 }
 
@@ -210,8 +217,8 @@ data::Clusterer critic_clusterer(std::shared_ptr<Critic> d, int size) {
   };
 }
 
-data::Predictor load_segmenter(const std::string& run_dir, Device device) {
-  LoadedRun r = load_run(run_dir, device);
+data::Predictor load_segmenter(const std::string& run_dir, Device device, UNetChoice unet) {
+  LoadedRun r = load_run(run_dir, device, unet);
   return unet_predictor(r.nets.f, r.cfg.data.size);
 }
 

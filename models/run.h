@@ -40,9 +40,13 @@ struct LoadedRun {
   Config cfg;
   Networks nets;
   int64_t step = 0;
+  std::string unet;  // which F nets.f holds, for messages: "selected (round 2, step 4200)" or "last (step 4200)"
 };
+// Which U-Net load_run puts in nets.f: the one the run selected without labels (models/selection.h; the default),
+// or the last one trained (`--last-unet`). A run from before the selection existed has only the last.
+enum class UNetChoice { Selected, Last };
 // Reads RUN_DIR/config.toml and RUN_DIR/checkpoint.safetensors; errors name the missing or mismatching file.
-LoadedRun load_run(const std::string& run_dir, Device device = Device::CPU);
+LoadedRun load_run(const std::string& run_dir, Device device = Device::CPU, UNetChoice unet = UNetChoice::Selected);
 // The real images a config trains on (data.source at data.size, never masks): what FID compares samples with.
 data::Dataset training_images(const DataConfig& d);
 
@@ -51,7 +55,8 @@ data::Dataset training_images(const DataConfig& d);
 data::Predictor unet_predictor(std::shared_ptr<UNet> f, int size);
 // argmax of E_x on the images (categorical codes), resized to the critic's size: the clusterer of SPEC §6's NMI.
 data::Clusterer critic_clusterer(std::shared_ptr<Critic> d, int size);
-data::Predictor load_segmenter(const std::string& run_dir, Device device = Device::CPU);
+data::Predictor load_segmenter(const std::string& run_dir, Device device = Device::CPU,
+                               UNetChoice unet = UNetChoice::Selected);
 data::Clusterer load_clusterer(const std::string& run_dir, Device device = Device::CPU);
 
 // n samples of the layered GAN, drawn in batches of `batch` (the generator normalizes with batch statistics, so

@@ -32,6 +32,7 @@
 #include "models/augment.h"
 #include "models/losses.h"
 #include "models/run.h"
+#include "models/selection.h"
 
 namespace ls::models {
 namespace fs = std::filesystem;
@@ -127,6 +128,12 @@ struct Trainer::State {
 
   DiffAugmentPolicy d_augment;
 
+  // The U-Net the run hands out (models/selection.h): a copy of F from the round that scored best so far, and the
+  // record of that choice and of every round's (metrics.json "selection").
+  std::shared_ptr<UNet> best_f;
+  bool have_best = false;
+  nlohmann::json selected, selection_history = nlohmann::json::array();
+
   int64_t per_round() const { return cfg.train.gan_steps + cfg.train.seg_steps; }
   int64_t total() const { return cfg.train.rounds * per_round(); }
   std::string path(const std::string& name) const { return run_file(opt.run_dir, name); }
@@ -140,6 +147,7 @@ struct Trainer::State {
   void save();
   void resume();
   void write_samples(int round);
+  void select_unet(int round);
   std::optional<data::SegmentationScores> evaluate_round(int round);
   nlohmann::json final_metrics(const std::optional<data::SegmentationScores>& unet);
   void write_json(nlohmann::json j);
@@ -335,14 +343,20 @@ void Trainer::State::save() {
     const NamedTensors t = with_prefix(prefix, o->state());
     all.insert(all.end(), t.begin(), t.end());
   }
-  save_checkpoint(path(kCheckpointFile), all,
-                  {{"config", to_toml(cfg)},
-                   {"step", std::to_string(step)},
-                   {"round", std::to_string(std::min<int64_t>(step / per_round(), cfg.train.rounds - 1) + 1)},
-                   {"rng_seed", std::to_string(rng.seed())},
-                   {"rng_offset", std::to_string(rng.offset())},
-                   {"monitor_low_streak", std::to_string(low_streak)},
-                   {"monitor_high_streak", std::to_string(high_streak)}});
+  std::map<std::string, std::string> meta = {
+      {"config", to_toml(cfg)},
+      {"step", std::to_string(step)},
+      {"round", std::to_string(std::min<int64_t>(step / per_round(), cfg.train.rounds - 1) + 1)},
+      {"rng_seed", std::to_string(rng.seed())},
+      {"rng_offset", std::to_string(rng.offset())},
+      {"monitor_low_streak", std::to_string(low_streak)},
+      {"monitor_high_streak", std::to_string(high_streak)}};
+  if (have_best) {  // the selected F and its record (models/selection.h)
+    const NamedTensors best = with_prefix("best_f.", module_state(*best_f));
+    all.insert(all.end(), best.begin(), best.end());
+    meta["selection"] = nlohmann::json{{"selected", selected}, {"rounds", selection_history}}.dump();
+  }
+  save_checkpoint(path(kCheckpointFile), all, meta);
 }
 
 void Trainer::State::resume() {
@@ -382,6 +396,14 @@ void Trainer::State::resume() {
   rng.set_state(std::stoull(meta("rng_seed")), std::stoull(meta("rng_offset")));
   low_streak = std::stoll(meta("monitor_low_streak"));
   high_streak = std::stoll(meta("monitor_high_streak"));
+  // The selected F travels in the checkpoint (best.safetensors is its export, possibly one selection ahead).
+  if (const auto sel = ck.metadata.find("selection"); sel != ck.metadata.end()) {
+    load_into(ck, with_prefix("best_f.", module_state(*best_f)), ckpt_path);
+    const nlohmann::json j = nlohmann::json::parse(sel->second);
+    have_best = true;
+    selected = j["selected"];
+    selection_history = j["rounds"];
+  }
 
   // The log keeps what the checkpoint covers; lines an interrupted process wrote after it are replayed.
   std::ifstream in(path(kLogFile));
@@ -408,11 +430,50 @@ void Trainer::State::write_samples(int round) {
   write_json({{"step", step}, {"round", round + 1}, {"picture", p}});
 }
 
+// Scores this round's F and the one selected so far on this round's synthetic validation set; keeps the better one
+// (on a tie the newer), or the old one while the generator's masks are unhealthy. Reads no real mask.
+void Trainer::State::select_unet(int round) {
+  LS_TRACE_RANGE("select");
+  const ValidationSet v = synthetic_validation_set(nets.synthesizer(), cfg, cfg.train.select_n, dev);
+  const SelectionScore now = score_unet(*nets.f, v, cfg.train.seg_batch);
+  nlohmann::json entry = {
+      {"round", round + 1}, {"step", step}, {"masks", v.health.to_json()}, {"this_round", now.to_json()}};
+  SelectionScore kept;
+  if (have_best) {
+    kept = score_unet(*best_f, v, cfg.train.seg_batch);
+    entry["selected_before"] = kept.to_json();
+  }
+  const auto [take, reason] = choose_unet(round + 1, have_best ? selected["round"].get<int>() : 0, v.health, now, kept);
+  if (take) {
+    NamedTensors src = module_state(*nets.f), dst = module_state(*best_f);
+    for (size_t i = 0; i < src.size(); ++i) dst[i].second.copy_from(src[i].second);
+    have_best = true;
+    selected = {{"round", round + 1}, {"step", step}, {"score", now.score()}};
+  }
+  selected["reason"] = reason;
+  entry["reason"] = reason;
+  entry["selected_round"] = selected["round"];
+  selection_history.push_back(entry);
+  save_checkpoint(path(kBestFile), with_prefix("f.", module_state(*best_f)),
+                  {{"config", to_toml(cfg)},
+                   {"round", std::to_string(selected["round"].get<int>())},
+                   {"step", std::to_string(selected["step"].get<int64_t>())},
+                   {"reason", reason},
+                   {"history", selection_history.dump()}});
+  write_json({{"step", step}, {"round", round + 1}, {"selection", entry}});
+}
+
 // F on the evaluation set, its Fig. 6 grid (input, ground truth, prediction) and the scores in the log.
 std::optional<data::SegmentationScores> Trainer::State::evaluate_round(int round) {
   LS_TRACE_RANGE("evaluate");
   if (!eval_set || cfg.train.seg_steps == 0) return std::nullopt;
-  const data::Predictor f = unet_predictor(nets.f, cfg.data.size);
+  // The selected F: what the run hands out (segment, eval). When the selection kept an older one, the log also has
+  // this round's own F as "eval_last".
+  const data::Predictor f = unet_predictor(have_best ? best_f : nets.f, cfg.data.size);
+  if (have_best && selected["round"].get<int>() != round + 1)
+    write_json({{"step", step},
+                {"round", round + 1},
+                {"eval_last", data::evaluate(*eval_set, unet_predictor(nets.f, cfg.data.size), 64).to_json()}});
   data::Clusterer e_x;
   if (cfg.model.c_kind == "categorical" && eval_set->has_labels()) e_x = critic_clusterer(nets.d, cfg.data.size);
   data::SegmentationScores s = data::evaluate(*eval_set, f, 64, e_x);
@@ -457,6 +518,7 @@ nlohmann::json Trainer::State::final_metrics(const std::optional<data::Segmentat
     mm["prior_from"] = own ? "training masks" : "evaluation masks";
     j["baselines"]["mean_mask"] = mm;
   }
+  if (have_best) j["selection"] = {{"selected", selected}, {"rounds", selection_history}};
   j["profile"] = {{"ms_per_gan_step", gan_count ? 1e3 * gan_seconds / double(gan_count) : 0.0},
                   {"ms_per_seg_step", seg_count ? 1e3 * seg_seconds / double(seg_count) : 0.0}};
   return j;
@@ -500,6 +562,9 @@ Trainer::Trainer(const Config& cfg, TrainOptions opt) : s_(std::make_unique<Stat
   s.opt_g = std::make_unique<Adam>(s.nets.g->named_parameters(), AdamOptions{t.lr_g, t.beta1, t.beta2});
   s.opt_d = std::make_unique<Adam>(s.nets.d->named_parameters(), AdamOptions{t.lr_d, t.beta1, t.beta2});
   s.opt_f = std::make_unique<Adam>(s.nets.f->named_parameters(), AdamOptions{t.lr_f});
+  Rng unused(0);  // best_f only ever holds copies of F
+  s.best_f = std::make_shared<UNet>(cfg.model.unet_width, cfg.data.size, unused, cfg.model.unet_input_size);
+  s.best_f->to(s.dev);
   if (s.opt.resume) s.resume();
   const std::string toml = to_toml(cfg);
   data::write_file(s.path(kConfigFile), toml.data(), toml.size());
@@ -553,6 +618,7 @@ TrainResult Trainer::run() {
     s.progress(round, phase, phase_local, gan ? t.gan_steps : t.seg_steps);
     if (s.step % t.log_every == 0 || phase_end) s.log_window(round, phase);
     if (gan && phase_end) s.write_samples(round);
+    if (local + 1 == s.per_round() && t.seg_steps > 0) s.select_unet(round);
     if (local + 1 == s.per_round()) last_eval = s.evaluate_round(round);
 
     const bool stop = s.step == s.opt.stop_after || (s.opt.interrupted && s.opt.interrupted());
