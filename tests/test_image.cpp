@@ -7,11 +7,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
-#include "kernels/error.h"
 #include "data/image.h"
+#include "kernels/error.h"
 #include "tests/error_message.h"
 #include "tests/test_data_util.h"
 
@@ -181,6 +182,38 @@ TEST(ImageIo, AJpegHuffmanTableOfMoreThan256CodesIsRefused) {
       std::string(LAYERSEG_SOURCE_DIR) + "/tests/fuzz/corpus/image/regression_dht_more_than_256_codes.jpg";
   const std::string e = ls::test::error_message([&] { read_image(path); });
   EXPECT_NE(e.find("has 558 codes, more than 256"), std::string::npos) << e;
+}
+
+// The fuzzer's input: a scan selecting a Huffman table no DHT defined, which stb decodes from uninitialised memory.
+// And a valid JPEG whose scan is edited to select table 3 of each class: refused, where the unedited file decodes.
+TEST(ImageIo, AJpegScanUsingAnUndefinedHuffmanTableIsRefused) {
+  const std::string fuzzed =
+      std::string(LAYERSEG_SOURCE_DIR) + "/tests/fuzz/corpus/image/regression_scan_with_undefined_huffman_table.jpg";
+  const std::string e = ls::test::error_message([&] { read_image(fuzzed); });
+  EXPECT_NE(e.find("Huffman table"), std::string::npos) << e;
+  EXPECT_NE(e.find("which no table segment before it defines"), std::string::npos) << e;
+
+  const std::string path = (std::filesystem::temp_directory_path() / "layerseg_undefined_table.jpg").string();
+  Image img(8, 8, 3, 0.25f);
+  write_image(path, img);
+  EXPECT_EQ(read_image(path).w, 8);
+  std::string bytes;
+  {
+    std::ifstream f(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  }
+  const size_t sos = bytes.find("\xff\xda");
+  ASSERT_NE(sos, std::string::npos);
+  const int components = static_cast<unsigned char>(bytes[sos + 4]);
+  for (int c = 0; c < components; ++c) bytes[sos + 6 + 2 * size_t(c)] = char(0x33);  // DC table 3, AC table 3
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << bytes;
+  }
+  const std::string edited = ls::test::error_message([&] { read_image(path); });
+  EXPECT_NE(edited.find("uses DC Huffman table 3, which no table segment before it defines"), std::string::npos)
+      << edited;
+  std::filesystem::remove(path);
 }
 
 TEST(ImageResize, UpsampleIsBilinearWithHalfPixelCentres) {
