@@ -38,6 +38,9 @@ void print_summary(const ls::models::Config& cfg, const ls::models::TrainResult&
   const nlohmann::json& m = r.metrics;
   fmt::print("\ntraining finished: {} steps in {:.1f} s ({:.0f} ms per GAN step, {:.0f} ms per U-Net step)\n", r.step,
              r.seconds, m["profile"]["ms_per_gan_step"].get<double>(), m["profile"]["ms_per_seg_step"].get<double>());
+  if (m.contains("selection"))  // the U-Net segment and eval will use, chosen without labels (models/selection.h)
+    fmt::print("u-net handed out: round {}'s, {}\n", m["selection"]["selected"]["round"].get<int>(),
+               m["selection"]["selected"]["reason"].get<std::string>());
   if (m.contains("iou")) {
     const auto& d = cfg.data;
     fmt::print(

@@ -461,6 +461,9 @@ void Trainer::State::select_unet(int round) {
                    {"reason", reason},
                    {"history", selection_history.dump()}});
   write_json({{"step", step}, {"round", round + 1}, {"selection", entry}});
+  if (opt.progress)
+    fmt::print(stderr, "{}selection: {} (this round's F: synthetic IoU {:.3f}, background response {:.3f})\n",
+               tty ? "\n" : "", reason, now.iou, now.bg_response);
 }
 
 // F on the evaluation set, its Fig. 6 grid (input, ground truth, prediction) and the scores in the log.

@@ -4,8 +4,9 @@
 Panels, all against the global step with the round boundaries marked (dashed lines):
   D losses (loss_d, adv_d, mi_d), G losses (loss_g, adv_g, mi_g, bin, bg, size, ils: whatever the run logged),
   the U-Net's loss_f, the generated masks' mean coverage with its spread across samples (± coverage_std),
-  steps per second (it_s) of each phase, and the held-out evaluation after each round (acc, iou, miou,
-  mean_image_iou, nmi), against the round.
+  steps per second (it_s) of each phase, and per round the held-out evaluation of the U-Net the run selected (acc,
+  iou, miou, mean_image_iou, nmi; solid) beside the label-free selection (models/selection.h; dashed): each round's
+  own F's score on its synthetic validation set, and the generated masks' near-binary fraction there.
 Needs matplotlib (Debian: python3-matplotlib, which tools/setup.sh installs).
   python3 tools/plot_run.py runs/demo                 # writes runs/demo/curves.png and prints its path
   python3 tools/plot_run.py runs/demo --out demo.png
@@ -27,10 +28,10 @@ def fail(message):
 
 
 def read_log(path):
-    """The log's training lines (those with a phase) and its evaluations, in file order."""
+    """The log's training lines (those with a phase), its evaluations and its selections, in file order."""
     if not os.path.isfile(path):
         fail(f"{path}: no such file (is the argument a run directory of `layerseg train`?)")
-    steps, evals = [], []
+    steps, evals, selections = [], [], []
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
@@ -45,9 +46,11 @@ def read_log(path):
                 steps.append(entry)
             if "eval" in entry:
                 evals.append(entry)
+            if isinstance(entry.get("selection"), dict):
+                selections.append(entry["selection"])
     if not steps:
         fail(f"{path}: no training step logged yet")
-    return steps, evals
+    return steps, evals, selections
 
 
 def series(entries, key):
@@ -75,7 +78,7 @@ def round_ends(steps):
 
 
 def plot(run_dir, out):
-    steps, evals = read_log(os.path.join(run_dir, "log.jsonl"))
+    steps, evals, selections = read_log(os.path.join(run_dir, "log.jsonl"))
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed
@@ -106,8 +109,15 @@ def plot(run_dir, out):
         if any(isinstance(v, (int, float)) for v in values):
             eval_ax.plot(rounds, values, "o-", label=key)
 
+    for label, value in (("selection score (no labels)", lambda s: s["this_round"]["score"]),
+                         ("near-binary mask pixels", lambda s: s["masks"]["binary_fraction"])):
+        points = [(s["round"], value(s)) for s in selections if "round" in s]
+        if points:
+            eval_ax.plot(*zip(*points), "s--", label=label)
+    rounds += [s["round"] for s in selections if "round" in s]
+
     titles = ["D losses", "G losses", "U-Net loss (synthetic pairs)", "mask coverage", "steps per second",
-              "held-out evaluation"]
+              "per round: evaluation (solid), selection (dashed)"]
     for ax, title in zip(axes.flat, titles):
         ax.set_title(title)
         ax.grid(alpha=0.3)
