@@ -273,6 +273,16 @@ NamedTensors module_state(const Module& m) {
   return out;
 }
 
+void copy_module_state(const Module& from, Module& to) {
+  const NamedTensors src = module_state(from);
+  NamedTensors dst = module_state(to);
+  LS_CHECK(src.size() == dst.size(), "copy_module_state: {} tensors into {}", src.size(), dst.size());
+  for (size_t i = 0; i < src.size(); ++i) {
+    LS_CHECK(src[i].first == dst[i].first, "copy_module_state: '{}' into '{}'", src[i].first, dst[i].first);
+    dst[i].second.copy_from(src[i].second);
+  }
+}
+
 NamedTensors with_prefix(const std::string& prefix, const NamedTensors& tensors) {
   NamedTensors out;
   for (const auto& [name, t] : tensors) out.emplace_back(prefix + name, t);

@@ -33,6 +33,8 @@ Checkpoint load_checkpoint(const std::string& path);
 void load_into(const Checkpoint& ck, const NamedTensors& dst, const std::string& path);
 
 NamedTensors module_state(const Module& m);  // named_parameters() then named_buffers()
+// Copies every tensor of `from` into the same-named tensor of `to`, a module built from the same configuration.
+void copy_module_state(const Module& from, Module& to);
 
 // For several modules and optimizers in one file: "g." + name on the way in, and back out.
 NamedTensors with_prefix(const std::string& prefix, const NamedTensors& tensors);

@@ -134,8 +134,7 @@ Networks build_networks(const Config& cfg, Rng& rng, Device device) {
     Rng unused(0);  // the EMA copy starts as an exact copy of g, so its own initialization does not matter
     n.g_ema = make_generator(cfg.model, cfg.data.size, unused);
     n.g_ema->set_requires_grad(false);
-    NamedTensors src = module_state(*n.g), dst = module_state(*n.g_ema);
-    for (size_t i = 0; i < src.size(); ++i) dst[i].second.copy_from(src[i].second);
+    copy_module_state(*n.g, *n.g_ema);
   }
   for (Module* m : {static_cast<Module*>(n.g.get()), static_cast<Module*>(n.d.get()), static_cast<Module*>(n.f.get()),
                     static_cast<Module*>(n.g_ema.get())})

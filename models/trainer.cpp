@@ -131,8 +131,8 @@ struct Trainer::State {
   // The U-Net the run hands out (models/selection.h): a copy of F from the round that scored best so far, and the
   // record of that choice and of every round's (metrics.json "selection").
   std::shared_ptr<UNet> best_f;
-  bool have_best = false;
-  nlohmann::json selected, selection_history = nlohmann::json::array();
+  nlohmann::json selected, selection_history = nlohmann::json::array();  // selected: null until the first round ends
+  bool have_best() const { return !selected.is_null(); }
 
   int64_t per_round() const { return cfg.train.gan_steps + cfg.train.seg_steps; }
   int64_t total() const { return cfg.train.rounds * per_round(); }
@@ -351,7 +351,7 @@ void Trainer::State::save() {
       {"rng_offset", std::to_string(rng.offset())},
       {"monitor_low_streak", std::to_string(low_streak)},
       {"monitor_high_streak", std::to_string(high_streak)}};
-  if (have_best) {  // the selected F and its record (models/selection.h)
+  if (have_best()) {  // the selected F and its record (models/selection.h)
     const NamedTensors best = with_prefix("best_f.", module_state(*best_f));
     all.insert(all.end(), best.begin(), best.end());
     meta["selection"] = nlohmann::json{{"selected", selected}, {"rounds", selection_history}}.dump();
@@ -400,7 +400,6 @@ void Trainer::State::resume() {
   if (const auto sel = ck.metadata.find("selection"); sel != ck.metadata.end()) {
     load_into(ck, with_prefix("best_f.", module_state(*best_f)), ckpt_path);
     const nlohmann::json j = nlohmann::json::parse(sel->second);
-    have_best = true;
     selected = j["selected"];
     selection_history = j["rounds"];
   }
@@ -439,15 +438,14 @@ void Trainer::State::select_unet(int round) {
   nlohmann::json entry = {
       {"round", round + 1}, {"step", step}, {"masks", v.health.to_json()}, {"this_round", now.to_json()}};
   SelectionScore kept;
-  if (have_best) {
+  if (have_best()) {
     kept = score_unet(*best_f, v, cfg.train.seg_batch);
     entry["selected_before"] = kept.to_json();
   }
-  const auto [take, reason] = choose_unet(round + 1, have_best ? selected["round"].get<int>() : 0, v.health, now, kept);
+  const auto [take, reason] =
+      choose_unet(round + 1, have_best() ? selected["round"].get<int>() : 0, v.health, now, kept);
   if (take) {
-    NamedTensors src = module_state(*nets.f), dst = module_state(*best_f);
-    for (size_t i = 0; i < src.size(); ++i) dst[i].second.copy_from(src[i].second);
-    have_best = true;
+    copy_module_state(*nets.f, *best_f);
     selected = {{"round", round + 1}, {"step", step}, {"score", now.score()}};
   }
   selected["reason"] = reason;
@@ -472,8 +470,8 @@ std::optional<data::SegmentationScores> Trainer::State::evaluate_round(int round
   if (!eval_set || cfg.train.seg_steps == 0) return std::nullopt;
   // The selected F: what the run hands out (segment, eval). When the selection kept an older one, the log also has
   // this round's own F as "eval_last".
-  const data::Predictor f = unet_predictor(have_best ? best_f : nets.f, cfg.data.size);
-  if (have_best && selected["round"].get<int>() != round + 1)
+  const data::Predictor f = unet_predictor(have_best() ? best_f : nets.f, cfg.data.size);
+  if (have_best() && selected["round"].get<int>() != round + 1)
     write_json({{"step", step},
                 {"round", round + 1},
                 {"eval_last", data::evaluate(*eval_set, unet_predictor(nets.f, cfg.data.size), 64).to_json()}});
@@ -521,7 +519,7 @@ nlohmann::json Trainer::State::final_metrics(const std::optional<data::Segmentat
     mm["prior_from"] = own ? "training masks" : "evaluation masks";
     j["baselines"]["mean_mask"] = mm;
   }
-  if (have_best) j["selection"] = {{"selected", selected}, {"rounds", selection_history}};
+  if (have_best()) j["selection"] = {{"selected", selected}, {"rounds", selection_history}};
   j["profile"] = {{"ms_per_gan_step", gan_count ? 1e3 * gan_seconds / double(gan_count) : 0.0},
                   {"ms_per_seg_step", seg_count ? 1e3 * seg_seconds / double(seg_count) : 0.0}};
   return j;

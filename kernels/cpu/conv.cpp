@@ -30,7 +30,7 @@ constexpr int kShortRow = 16;
 
 struct Geometry {
   int N, C, H, W, K, R, S, stride, pad_h, pad_w, groups;
-  int P, Q, Cg, Kg, CRS, PQ, nb, tasks;  // derived
+  int P, Q, Cg, Kg, CRS, PQ, nb, batches, tasks;  // derived: batches of nb images, tasks = batches × groups
   // Planes narrower than kShortRow: where tap (r, s) of output (p, q) reads within its channel, −1 for padding, in
   // (r, s, p, q) order (see im2col_transfer).
   std::vector<int32_t> taps;
@@ -43,7 +43,8 @@ struct Geometry {
     CRS = Cg * R * S;
     PQ = P * Q;
     nb = std::max(1, std::min(N, (kMinGemmColumns + PQ - 1) / PQ));
-    tasks = (N + nb - 1) / nb * groups;
+    batches = (N + nb - 1) / nb;
+    tasks = batches * groups;
     if (Q < kShortRow) {
       taps.resize(size_t(R) * S * PQ);
       for (int r = 0, i = 0; r < R; ++r)
@@ -257,11 +258,10 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, int N, i
   const Geometry g(N, C, H, W, K, R, S, stride, pad_h, pad_w, groups);
   // Each batch of images adds its own term; with several batches every one writes a partial dw, and the partials are
   // summed in batch order afterwards, so the sum's order does not depend on which thread ran which batch.
-  const int batches = (g.N + g.nb - 1) / g.nb;
   const int64_t wsize = int64_t(g.K) * g.CRS;  // all groups' filters
   thread_local std::vector<float> partial_buffer;
-  if (batches > 1 && partial_buffer.size() < size_t(batches) * size_t(wsize))
-    partial_buffer.resize(size_t(batches) * size_t(wsize));
+  if (g.batches > 1 && partial_buffer.size() < size_t(g.batches) * size_t(wsize))
+    partial_buffer.resize(size_t(g.batches) * size_t(wsize));
   float* partials = partial_buffer.data();
   for_each_batch(g, [&](int n, int nb, int grp) {
     const Scratch sc = scratch(g);
@@ -269,14 +269,14 @@ void conv2d_backward_weight(const float* x, const float* dy, float* dw, int N, i
     for_each_image(nb, [&](int j) { im2col_transfer<true>(x + g.in_offset(n + j, grp), sc.col + j * g.PQ, cols, g); });
     const float* dyb = nb == 1 ? dy + g.out_offset(n, grp) : sc.packed;
     if (nb > 1) repack<true>(dy, sc.packed, n, nb, grp, g);
-    float* out = (batches > 1 ? partials + int64_t(n / g.nb) * wsize : dw) + g.w_offset(grp);
+    float* out = (g.batches > 1 ? partials + int64_t(n / g.nb) * wsize : dw) + g.w_offset(grp);
     g.gemm(false, true, g.Kg, g.CRS, int(cols), dyb, int(cols), sc.col, int(cols), out, g.CRS);
   });
-  if (batches == 1) return;
+  if (g.batches == 1) return;
   parallel_for(wsize, 4096, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       float acc = partials[i];
-      for (int b = 1; b < batches; ++b) acc += partials[int64_t(b) * wsize + i];
+      for (int b = 1; b < g.batches; ++b) acc += partials[int64_t(b) * wsize + i];
       dw[i] = acc;
     }
   });
