@@ -27,6 +27,7 @@
 
 #include "apps/bench_cuda.h"
 #include "apps/command.h"
+#include "core/comm.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "kernels/cpu/conv.h"
@@ -165,17 +166,22 @@ void run_step_bench(const std::string& config, const std::vector<std::string>& o
   opt.progress = false;
   ls::models::Trainer trainer(cfg, opt);
   const ls::models::StepTimes t = trainer.time_steps(warmup, repeats);
-  const nlohmann::json line = {{"config", config},
-                               {"device", ls::device_name(device)},
-                               {"threads", ls::thread_count()},
-                               {"batch", cfg.train.batch},
-                               {"seg_batch", cfg.train.seg_batch},
-                               {"size", cfg.data.size},
-                               {"warmup", warmup},
-                               {"repeats", repeats},
-                               {"ms_per_gan_step", t.ms_per_gan_step},
-                               {"ms_per_seg_step", t.ms_per_seg_step}};
-  fmt::print("{}\n", line.dump());
+  nlohmann::json line = {{"config", config},
+                         {"device", ls::device_name(device)},
+                         {"threads", ls::thread_count()},
+                         {"batch", cfg.train.batch},
+                         {"seg_batch", cfg.train.seg_batch},
+                         {"size", cfg.data.size},
+                         {"warmup", warmup},
+                         {"repeats", repeats},
+                         {"ms_per_gan_step", t.ms_per_gan_step},
+                         {"ms_per_seg_step", t.ms_per_seg_step}};
+  if (ls::comm::world().size > 1) {  // a data-parallel job: rank 0's figures, with the collectives' part
+    line["ranks"] = ls::comm::world().size;
+    line["collective_ms_per_gan_step"] = t.collective_ms_per_gan_step;
+    line["collective_ms_per_seg_step"] = t.collective_ms_per_seg_step;
+  }
+  if (ls::comm::is_root()) fmt::print("{}\n", line.dump());
 }
 
 void setup(CLI::App& app) {

@@ -4,14 +4,19 @@
 //   layerseg train --config configs/demo.toml --out runs/demo --set train.gan_steps=500 --set loss.gamma_mi=0
 //   layerseg train --out runs/demo --resume          # after an interruption (Ctrl-C saves a checkpoint first)
 //   layerseg train --config configs/demo.toml --out runs/demo --restart   # discard that run and start over
+//   mpirun -np 2 layerseg train --config configs/demo.toml --out runs/demo   # data parallel (docs/DISTRIBUTED.md)
+// In a data-parallel job rank 0 owns the run directory (lock, clean-up, every file written); the others read it.
 #include <fmt/core.h>
 
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "apps/command.h"
+#include "core/comm.h"
+#include "core/device.h"
 #include "data/dataset.h"
 #include "kernels/error.h"
 #include "models/config.h"
@@ -22,9 +27,11 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
-extern "C" void on_sigint(int) {
+// Ctrl-C, or the SIGTERM that mpirun and Slurm send to end a job: finish the step, save, stop. A second one ends the
+// process at once.
+extern "C" void on_interrupt(int sig) {
   g_interrupted = true;
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+  std::signal(sig, SIG_DFL);
 }
 
 struct TrainArgs {
@@ -79,13 +86,16 @@ void setup(CLI::App& app) {
                "train even when the memory estimate exceeds the available memory");
   app.callback([a] {
     ls::data::set_memory_check(!a->no_memory_check);
-    ls::models::prepare_output_folder(a->out, "--out");
+    const bool root = ls::comm::is_root();
+    if (root) ls::models::prepare_output_folder(a->out, "--out");
     // Held until training ends: from here on no other `train` can write this folder (nor --restart empty it).
-    const ls::models::RunLock lock(a->out);
+    std::optional<ls::models::RunLock> lock;
+    if (root) lock.emplace(a->out);
     // The temp files of checkpoint writes a killed process left behind: with the lock held, none is being written.
     const std::string temp_prefix = std::string(ls::models::kCheckpointFile) + ".tmp.";
-    for (const auto& e : std::filesystem::directory_iterator(a->out))
-      if (e.path().filename().string().rfind(temp_prefix, 0) == 0) std::filesystem::remove(e.path());
+    if (root)
+      for (const auto& e : std::filesystem::directory_iterator(a->out))
+        if (e.path().filename().string().rfind(temp_prefix, 0) == 0) std::filesystem::remove(e.path());
     std::string config_path = a->config;
     if (config_path.empty()) {
       LS_CHECK(a->resume, "train: --config FILE is required (only --resume can reuse the run's own config)");
@@ -93,7 +103,7 @@ void setup(CLI::App& app) {
       LS_CHECK(std::filesystem::exists(config_path), "train --resume: {} does not exist", config_path);
     }
     const ls::models::Config cfg = ls::models::load_config(config_path, a->overrides);
-    if (a->restart && std::filesystem::is_directory(a->out))
+    if (root && a->restart && std::filesystem::is_directory(a->out))
       // Only what `train` (and tools/plot_run.py) writes: --out may be a folder that holds other things too.
       for (const auto& e : std::filesystem::directory_iterator(a->out)) {
         const std::string name = e.path().filename().string();
@@ -102,17 +112,22 @@ void setup(CLI::App& app) {
             name.rfind("segmentation_round", 0) == 0 || name == "curves.png")  // tools/plot_run.py's, of the old log
           std::filesystem::remove(e.path());
       }
+    ls::comm::barrier();  // the other ranks look at the run directory once rank 0 has prepared it
     ls::models::TrainOptions opt;
     opt.run_dir = a->out;
+    if (a->device == "cuda" && ls::comm::world().size > 1) ls::select_cuda_device(ls::comm::world().local_rank);
     opt.device = ls::parse_device(a->device.c_str());
+    opt.progress = root;
     opt.resume = a->resume;
     opt.stop_after = a->stop_after;
     opt.interrupted = [] { return g_interrupted.load(); };
-    std::signal(SIGINT, on_sigint);
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
     ls::models::Trainer trainer(cfg, opt);
     const ls::models::TrainResult r = trainer.run();
     std::signal(SIGINT, SIG_DFL);
-    if (r.finished) print_summary(cfg, r, a->out);
+    std::signal(SIGTERM, SIG_DFL);
+    if (r.finished && root) print_summary(cfg, r, a->out);
   });
 }
 

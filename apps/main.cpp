@@ -3,8 +3,10 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "apps/command.h"
+#include "core/comm.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/error.h"
 #include "kernels/parallel.h"
@@ -18,6 +20,14 @@ std::vector<Command>& commands() {
 
 int main(int argc, char** argv) {
   ls::cpu::use_native_blas_kernels(argv);
+  // A rank of `mpirun -np N` / `srun` joins the job here (docs/DISTRIBUTED.md); any other process is a world of one.
+  ls::comm::World world;
+  try {
+    world = ls::comm::init(&argc, &argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "layerseg: error: {}\n", e.what());
+    return 1;
+  }
   CLI::App app{"layerseg: foreground/background segmentation from unlabelled images with layered GANs"};
   app.require_subcommand(1);
   auto& cmds = ls::app::commands();
@@ -33,12 +43,21 @@ int main(int argc, char** argv) {
   }
   try {
     ls::set_thread_count(0);  // the default, so a bad LAYERSEG_THREADS is reported before any work
+    // Ranks sharing a machine share its cores: by default each takes its part (--threads still decides).
+    if (world.local_size > 1 && !std::getenv("LAYERSEG_THREADS"))
+      ls::set_thread_count(std::max(1, ls::thread_count() / world.local_size));
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (world.size > 1 && e.get_exit_code() != 0) ls::comm::abort(e.what());
+    const int rc = app.exit(e);
+    ls::comm::finalize();
+    return rc;
   } catch (const std::exception& e) {
+    // One rank's error ends every rank of the job: the others would wait for it in their next collective.
+    if (world.size > 1) ls::comm::abort(e.what());
     fmt::print(stderr, "layerseg: error: {}\n", e.what());
     return 1;
   }
+  ls::comm::finalize();
   return 0;
 }

@@ -39,7 +39,9 @@ std::string cuda_status() {
   if (cuda::device_count(&error) > 0) return "";
   return error.empty() ? "no CUDA device is present" : error;
 }
+void select_cuda_device(int local_rank) { cuda::set_device(local_rank % std::max(1, cuda::device_count())); }
 #else
+void select_cuda_device(int) { fail_no_cuda("select_cuda_device"); }
 bool cuda_built() { return false; }
 bool cuda_available() { return false; }
 std::string cuda_status() { return "built without the CUDA backend"; }

@@ -17,6 +17,9 @@ bool cuda_available();  // ... and a device is present
 // Why cuda_available() is false ("" when it is true): built without CUDA, no device, or the error of a failing one.
 std::string cuda_status();
 
+// The GPU this process uses when several share a machine (a rank of a data-parallel job): local rank modulo the count.
+void select_cuda_device(int local_rank);
+
 void* device_alloc(Device d, size_t bytes);
 void device_free(Device d, void* p);
 void device_copy(void* dst, Device dst_dev, const void* src, Device src_dev, size_t bytes);

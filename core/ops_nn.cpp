@@ -10,8 +10,11 @@
 //  - bilinear ×2 with align_corners=false; pooling floors odd sizes; max-pool's gradient goes to the first maximum;
 //  - spectral_normalize views W as [out, rest] and treats u, v as constants in the backward.
 // Tests: build/layerseg_tests --gtest_filter='OpsNn*:GradCheck*'
+#include <cmath>
+
 #include "core/autograd.h"
 #include "core/dispatch.h"
+#include "core/distributed.h"
 #include "kernels/cpu/batchnorm.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/gemm.h"
@@ -159,6 +162,58 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
 
 // ---- batch-norm -------------------------------------------------------------------------------------------------
 
+// Batch-norm over the global batch of a data-parallel job (core/distributed.h): the per-channel sums of the forward
+// (mean, then the centred squares: the same two passes as the fused kernel) and of the backward (Σdy, Σdy·x̂) are
+// summed across ranks; the rest is the kernel's math, written with ops, on this rank's rows. γ and β get this rank's
+// share, which the gradient averaging completes. The statistics are the batch's over every rank, so N ranks
+// normalise exactly as one process does, up to the order of the sums.
+static Tensor sync_batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                                Tensor& running_var, float momentum, float eps) {
+  const int C = dim_of(x, 1);
+  const Device dev = x.device();
+  const Shape per_channel = {1, C, 1, 1};
+  Tensor xhat, scale;  // x̂ = (x − μ)·invstd and γ·invstd, kept for the backward
+  double count = 0;
+  {
+    autograd::NoGradGuard no_grad;
+    Tensor total = Tensor::full({1}, float(x.numel() / C), dev);
+    dist::allreduce_sum(total);
+    count = double(total.item());
+    Tensor s = sum(x.detach(), {0, 2, 3});
+    dist::allreduce_sum(s);
+    const Tensor centred = x.detach() - reshape(s * float(1.0 / count), per_channel);
+    Tensor sq = sum(centred * centred, {0, 2, 3});
+    dist::allreduce_sum(sq);
+    const std::vector<float> mean_h = (s * float(1.0 / count)).to_vector(), sq_h = sq.to_vector();
+    std::vector<float> invstd_h(static_cast<size_t>(C)), rm = running_mean.to_vector(), rv = running_var.to_vector();
+    for (size_t c = 0; c < size_t(C); ++c) {
+      const double var = double(sq_h[c]) / count;
+      invstd_h[c] = float(1.0 / std::sqrt(var + double(eps)));
+      rm[c] = (1.f - momentum) * rm[c] + momentum * mean_h[c];
+      rv[c] = (1.f - momentum) * rv[c] + momentum * float(double(sq_h[c]) / (count - 1));
+    }
+    running_mean.copy_from(Tensor::from_vector({C}, rm, dev));
+    running_var.copy_from(Tensor::from_vector({C}, rv, dev));
+    const Tensor invstd = Tensor::from_vector(per_channel, invstd_h, dev);
+    xhat = centred * invstd;
+    scale = reshape(gamma.detach(), per_channel) * invstd;
+  }
+  const Tensor y = Tensor(xhat * reshape(gamma.detach(), per_channel) + reshape(beta.detach(), per_channel)).detach();
+  autograd::record(OpKind::BatchNorm2d, {x, gamma, beta}, {y}, [=](const TensorList& g) -> TensorList {
+    autograd::NoGradGuard no_grad;
+    const Tensor dy_sum = sum(g[0], {0, 2, 3}), dy_xhat_sum = sum(g[0] * xhat, {0, 2, 3});
+    Tensor all_dy = dy_sum.clone(), all_dy_xhat = dy_xhat_sum.clone();
+    dist::allreduce_sum(all_dy);
+    dist::allreduce_sum(all_dy_xhat);
+    const float inv_count = float(1.0 / count);
+    const Tensor gx =
+        (g[0] - reshape(all_dy * inv_count, per_channel) - xhat * reshape(all_dy_xhat * inv_count, per_channel)) *
+        scale;
+    return {gx, dy_xhat_sum, dy_sum};
+  });
+  return y;
+}
+
 Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean, Tensor& running_var,
                     bool training, float momentum, float eps) {
   const char* op = "batch_norm2d";
@@ -172,6 +227,8 @@ Tensor batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Te
   }
   LS_CHECK(!training || int64_t(N) * HW > 1, "batch_norm2d: training needs more than one value per channel, input {}",
            shape_str(x.shape()));
+  if (training && dist::batch_norm_synchronized())
+    return sync_batch_norm2d(x, gamma, beta, running_mean, running_var, momentum, eps);
   const Device dev = x.device();
   Tensor y = Tensor::empty(x.shape(), dev), mean = Tensor::empty({C}, dev), invstd = Tensor::empty({C}, dev);
   LS_DISPATCH(dev, batchnorm_forward, x.data(), gamma.data(), beta.data(), y.data(), mean.data(), invstd.data(),

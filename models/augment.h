@@ -8,6 +8,7 @@
 #pragma once
 #include <string>
 
+#include "core/distributed.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 
@@ -22,7 +23,9 @@ struct ColourRanges {
 };
 constexpr ColourRanges kSegmentationColour{0.2f, 0.7f, 1.3f, 0.7f, 1.3f};  // [ILS] mild: F's inputs
 constexpr ColourRanges kDiffAugmentColour{0.5f, 0.5f, 1.5f, 0.f, 2.f};     // DiffAugment's ranges
-Tensor colour_augment(const Tensor& x, Rng& rng, const ColourRanges& r);
+// `rows` (here and in diff_augment): which rows of a global batch x holds in a data-parallel job; the draws are made
+// for the whole batch, so every rank applies what one process would (core/distributed.h). Default: x is the batch.
+Tensor colour_augment(const Tensor& x, Rng& rng, const ColourRanges& r, const dist::BatchRows* rows = nullptr);
 
 struct DiffAugmentPolicy {
   bool colour = false;
@@ -33,6 +36,6 @@ struct DiffAugmentPolicy {
 // "none", or a comma-separated subset of colour, translation, cutout; anything else is an error naming `key`.
 DiffAugmentPolicy parse_diff_augment(const std::string& text, const std::string& key);
 // x [N,3,S,S] in [−1, 1]; fresh draws per image from rng, in the order colour, translation, cutout.
-Tensor diff_augment(const Tensor& x, const DiffAugmentPolicy& p, Rng& rng);
+Tensor diff_augment(const Tensor& x, const DiffAugmentPolicy& p, Rng& rng, const dist::BatchRows* rows = nullptr);
 
 }  // namespace ls::models

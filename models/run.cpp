@@ -240,12 +240,17 @@ data::Dataset training_images(const DataConfig& d) {
   return data::load_dataset(d.root, o);
 }
 
-Synthetic synthesize(Generator& g, const ModelConfig& m, int64_t n, int batch, Rng& rng, Device device) {
+Synthetic synthesize(Generator& g, const ModelConfig& m, int64_t n, int batch, Rng& rng, Device device,
+                     const dist::BatchRows* rows) {
   autograd::NoGradGuard no_grad;
+  LS_CHECK(!rows || (n == batch && rows->total == n),
+           "synthesize: rows of a batch of {} for {} samples in batches of {}", rows ? rows->total : 0, n, batch);
+  const dist::BatchRows mine = rows ? *rows : dist::BatchRows::all(batch);
+  if (rows) n = rows->count();
   std::vector<Tensor> x_b, x_f, logit;
-  for (int64_t done = 0; done < n; done += batch) {
-    const Tensor z = Tensor::normal({batch, m.z_dim}, rng, 0.f, 1.f, device);
-    const Layers l = g.generate(z, sample_code(rng, batch, m, device).input);
+  for (int64_t done = 0; done < n; done += mine.count()) {
+    const Tensor z = mine.pick(Tensor::normal({batch, m.z_dim}, rng, 0.f, 1.f, device));
+    const Layers l = g.generate(z, mine.pick(sample_code(rng, batch, m, device).input));
     x_b.push_back(l.x_b), x_f.push_back(l.x_f), logit.push_back(l.pi_logit);
   }
   const auto first_n = [n](const std::vector<Tensor>& parts) { return slice(concat(parts, 0), 0, 0, n); };
@@ -258,10 +263,13 @@ Synthetic synthesize(Generator& g, const ModelConfig& m, int64_t n, int batch, R
   return s;
 }
 
-Composite segmentation_pair(const Synthetic& s, const PerturbConfig& p, float scale_log2, Rng& rng, Device device) {
+Composite segmentation_pair(const Synthetic& s, const PerturbConfig& p, float scale_log2, Rng& rng, Device device,
+                            const dist::BatchRows* rows) {
   if (scale_log2 <= 0) return {s.image, s.layers.pi};
   autograd::NoGradGuard no_grad;
-  const Tensor theta = perturbation_theta(rng, int(s.image.size(0)), p.translate, p.rotate_deg, scale_log2).to(device);
+  const dist::BatchRows mine = rows ? *rows : dist::BatchRows::all(s.image.size(0));
+  const Tensor theta =
+      mine.pick(perturbation_theta(rng, int(mine.total), p.translate, p.rotate_deg, scale_log2)).to(device);
   return compose_perturbed(s.layers.x_b, s.layers.x_f, s.layers.pi, theta);
 }
 

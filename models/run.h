@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "core/distributed.h"
 #include "core/ops.h"
 #include "data/dataset.h"
 #include "data/evaluate.h"
@@ -65,14 +66,18 @@ struct Synthetic {
   Layers layers;
   Tensor image;
 };
-Synthetic synthesize(Generator& g, const ModelConfig& m, int64_t n, int batch, Rng& rng, Device device);
+// With `rows` (a data-parallel job, core/distributed.h): one batch, n == batch == rows->total, drawn for the whole
+// batch and generated for this rank's rows only.
+Synthetic synthesize(Generator& g, const ModelConfig& m, int64_t n, int batch, Rng& rng, Device device,
+                     const dist::BatchRows* rows = nullptr);
 
 // F's training pair (image, target mask) from synthetic samples: the unperturbed composite and π, or, with
 // scale_log2 > 0, the object layer (x_f, π) moved over x_b by a fresh T (p.translate, p.rotate_deg, scale
 // 2^(U[−1,1]·scale_log2)) and composed with compose_perturbed, whose T(π) is then the exact target. The GAN's
 // objects can all come out about one size (on the horses, a coverage spread of 0.03 across samples); real photos
 // show them near and far.
-Composite segmentation_pair(const Synthetic& s, const PerturbConfig& p, float scale_log2, Rng& rng, Device device);
+Composite segmentation_pair(const Synthetic& s, const PerturbConfig& p, float scale_log2, Rng& rng, Device device,
+                            const dist::BatchRows* rows = nullptr);
 
 // An estimate of the memory one training process needs at cfg's sizes, before anything is allocated: parameters
 // with their gradients and Adam moments, the activations and their gradients of the largest step (the GAN step's

@@ -17,9 +17,12 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "core/autograd.h"
 #include "core/checkpoint.h"
+#include "core/comm.h"
+#include "core/distributed.h"
 #include "core/ops.h"
 #include "core/optim.h"
 #include "core/perturb.h"
@@ -80,6 +83,17 @@ void check_finite_loss(const Tensor& loss, const char* name, int64_t step) {
            name, v, step);
 }
 
+// The step's logged values as the mean over the ranks of each rank's batch-mean (the global batch's mean: the ranks
+// hold equal slices). Keys every rank has, in the map's order.
+void mean_over_ranks(std::map<std::string, double>& values) {
+  if (comm::world().size == 1) return;
+  std::vector<float> v;
+  for (const auto& [k, x] : values) v.push_back(float(x));
+  comm::allreduce_sum(v.data(), v.size());
+  size_t i = 0;
+  for (auto& [k, x] : values) x = double(v[i++]) / comm::world().size;
+}
+
 }  // namespace
 
 void check_finite_gradients(const NamedTensors& params, const std::string& loss, int64_t step) {
@@ -127,6 +141,9 @@ struct Trainer::State {
   Clock::time_point started = Clock::now();
 
   DiffAugmentPolicy d_augment;
+  // This rank's rows of the GAN and U-Net batches (all of them in a single process; core/distributed.h).
+  dist::BatchRows rows, seg_rows;
+  bool root = true;  // rank 0: the one that writes the run directory
 
   // The U-Net the run hands out (models/selection.h): a copy of F from the round that scored best so far, and the
   // record of that choice and of every round's (metrics.json "selection").
@@ -154,24 +171,28 @@ struct Trainer::State {
   void print_run_files() const;
 };
 
+// The global batch's picks (image index, then flip, for every row) come from one fill; this rank loads its rows.
 Tensor Trainer::State::real_batch() {
   const int b = cfg.train.batch, s = cfg.data.size;
-  std::vector<float> u(size_t(2 * b)), host(size_t(b) * 3 * s * s);
+  const int64_t n = rows.count();
+  std::vector<float> u(size_t(2 * b)), host(size_t(n) * 3 * s * s);
   rng.fill_uniform(u.data(), u.size());
-  for (int i = 0; i < b; ++i) {
-    const int64_t idx = std::min<int64_t>(int64_t(u[size_t(i)] * float(train_set->count())), train_set->count() - 1);
-    train_set->copy_image(idx, host.data() + size_t(i) * 3 * s * s, cfg.data.flip && u[size_t(b + i)] < 0.5f);
+  for (int64_t r = 0; r < n; ++r) {
+    const size_t i = size_t(rows.index[size_t(r)]);
+    const int64_t idx = std::min<int64_t>(int64_t(u[i] * float(train_set->count())), train_set->count() - 1);
+    train_set->copy_image(idx, host.data() + size_t(r) * 3 * s * s, cfg.data.flip && u[size_t(b) + i] < 0.5f);
   }
-  return Tensor::from_vector({b, 3, s, s}, host, dev);
+  return Tensor::from_vector({n, 3, s, s}, host, dev);
 }
 
 // One D update then one G update on the same generated batch (as DCGAN: the D step sees it detached), so each
 // step runs the generator forward once. Returns the step's losses and mask coverage.
 std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_done) {
   LS_TRACE_RANGE("gan_step");
+  const dist::SyncBatchNormScope sync_batch_norm;
   const ModelConfig& m = cfg.model;
   const LossConfig& w = cfg.loss;
-  const int b = cfg.train.batch;
+  const int64_t b = rows.count();  // this rank's rows of train.batch
   Generator& g = *nets.g;
   Critic& d = *nets.d;
 
@@ -184,17 +205,23 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
     g.set_background_detail(detail);
     if (nets.g_ema) nets.g_ema->set_background_detail(detail);
   }
-  const Tensor z = Tensor::normal({b, m.z_dim}, rng, 0.f, 1.f, dev);
-  const Code c = sample_code(rng, b, m, dev);
+  const int global = cfg.train.batch;
+  const Tensor z = rows.pick(Tensor::normal({global, m.z_dim}, rng, 0.f, 1.f, dev));
+  Code c = sample_code(rng, global, m, dev);
+  c.input = rows.pick(c.input);
+  if (c.labels.defined()) c.labels = rows.pick(c.labels);
   const Layers l = g.generate(z, c.input);
   const Tensor theta =
-      perturbation_theta(rng, b, cfg.perturb.translate, cfg.perturb.rotate_deg, cfg.perturb.scale_log2).to(dev);
+      rows.pick(perturbation_theta(rng, global, cfg.perturb.translate, cfg.perturb.rotate_deg, cfg.perturb.scale_log2))
+          .to(dev);
   const Composite fake = compose_perturbed(l.x_b, l.x_f, l.pi, theta);
 
   // D step: D, E_x, E_π on real images and the detached composite; real and fake go through D as one batch.
   // With train.d_augment, D only ever sees augmented images, real and generated alike.
-  const auto seen_by_d = [&](const Tensor& x) { return d_augment.any() ? diff_augment(x, d_augment, rng) : x; };
-  const CriticOutput o = d.discriminate(seen_by_d(concat({real_batch(), fake.image.detach()}, 0)));
+  const auto seen_by_d = [&](const Tensor& x, const dist::BatchRows& x_rows) {
+    return d_augment.any() ? diff_augment(x, d_augment, rng, &x_rows) : x;
+  };
+  const CriticOutput o = d.discriminate(seen_by_d(concat({real_batch(), fake.image.detach()}, 0), rows.then(rows)));
   const Tensor adv_d =
       hinge_d_loss(slice(o.d_logit, 0, 0, b), true) + hinge_d_loss(slice(o.d_logit, 0, b, 2 * b), false);
   const Tensor mi_d = code_nll(slice(o.e_x, 0, b, 2 * b), c) + code_nll(d.encode_mask(l.pi.detach()), c);
@@ -202,6 +229,7 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
   check_finite_loss(loss_d, "loss_d", step + 1);
   opt_d->zero_grad();
   loss_d.backward();
+  dist::average_gradients(d.named_parameters());
   check_finite_gradients(d.named_parameters(), "loss_d", step + 1);
   opt_d->step();
 
@@ -209,7 +237,7 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
   const bool use_bg = round > 0 && w.gamma_bg > 0 && cfg.train.seg_steps > 0;
   d.set_requires_grad(false);
   if (use_bg) nets.f->set_requires_grad(false), nets.f->train(false);
-  const CriticOutput of = d.discriminate(seen_by_d(fake.image));
+  const CriticOutput of = d.discriminate(seen_by_d(fake.image, rows));
   const Tensor adv_g = hinge_g_loss(of.d_logit);
   const Tensor mi_g = code_nll(of.e_x, c) + code_nll(d.encode_mask(l.pi), c);
   const Tensor bin = binarization_loss(fake.mask);
@@ -226,6 +254,7 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
   check_finite_loss(loss_g, "loss_g", step + 1);
   opt_g->zero_grad();
   loss_g.backward();
+  dist::average_gradients(g.named_parameters());
   check_finite_gradients(g.named_parameters(), "loss_g", step + 1);
   opt_g->step();
   d.set_requires_grad(true);
@@ -239,7 +268,10 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
     ema_update(nets.g_ema->named_parameters(), g.named_parameters(), decay);
   }
 
-  const std::vector<float> cov = mean(l.pi.detach(), {1, 2, 3}).to_vector();
+  // Every sample's coverage, in the global batch's order: the monitor sees what one process sees.
+  const std::vector<float> mine = mean(l.pi.detach(), {1, 2, 3}).to_vector();
+  std::vector<float> cov(static_cast<size_t>(global));
+  comm::allgather(mine.data(), mine.size(), cov.data());
   double cm = 0, cv = 0;
   for (float x : cov) cm += x;
   cm /= double(cov.size());
@@ -248,27 +280,32 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
   std::map<std::string, double> out = {{"loss_d", loss_d.item()}, {"adv_d", adv_d.item()},
                                        {"mi_d", mi_d.item()},     {"loss_g", loss_g.item()},
                                        {"adv_g", adv_g.item()},   {"mi_g", mi_g.item()},
-                                       {"bin", bin.item()},       {"bg", bg.defined() ? bg.item() : 0.0},
-                                       {"coverage", cm},          {"coverage_std", std::sqrt(cv / double(cov.size()))}};
-  if (m.bg_detail_start > 0) out["bg_detail"] = detail;
+                                       {"bin", bin.item()},       {"bg", bg.defined() ? bg.item() : 0.0}};
   if (size.defined()) out["size"] = size.item();
   if (ils.defined()) out["ils"] = ils.item();
+  mean_over_ranks(out);
+  out["coverage"] = cm, out["coverage_std"] = std::sqrt(cv / double(cov.size()));
+  if (m.bg_detail_start > 0) out["bg_detail"] = detail;
   return out;
 }
 
 std::map<std::string, double> Trainer::State::seg_step() {
   LS_TRACE_RANGE("seg_step");
+  const dist::SyncBatchNormScope sync_batch_norm;
   const int n = cfg.train.seg_batch;
-  const Synthetic s = synthesize(nets.synthesizer(), cfg.model, n, n, rng, dev);
-  const Composite pair = segmentation_pair(s, cfg.perturb, cfg.train.seg_scale_log2, rng, dev);
-  const Tensor x = cfg.train.colour_aug ? colour_augment(pair.image, rng, kSegmentationColour) : pair.image;
+  const Synthetic s = synthesize(nets.synthesizer(), cfg.model, n, n, rng, dev, &seg_rows);
+  const Composite pair = segmentation_pair(s, cfg.perturb, cfg.train.seg_scale_log2, rng, dev, &seg_rows);
+  const Tensor x = cfg.train.colour_aug ? colour_augment(pair.image, rng, kSegmentationColour, &seg_rows) : pair.image;
   const Tensor loss = segmentation_loss(nets.f->forward(x), pair.mask);
   check_finite_loss(loss, "loss_f", step + 1);
   opt_f->zero_grad();
   loss.backward();
+  dist::average_gradients(nets.f->named_parameters());
   check_finite_gradients(nets.f->named_parameters(), "loss_f", step + 1);
   opt_f->step();
-  return {{"loss_f", loss.item()}};
+  std::map<std::string, double> out = {{"loss_f", loss.item()}};
+  mean_over_ranks(out);
+  return out;
 }
 
 // Collapse monitor: a mean coverage outside [low, high] for `patience` G steps in a row is a warning (once per
@@ -282,11 +319,12 @@ void Trainer::State::monitor(double coverage) {
       "mask collapse: generated masks {} (mean coverage {:.3f}) for {} G steps in a row; see the collapse "
       "monitor in docs/TRAINING.md (model.mask_bias, loss.b_warmup, loss.gamma_mi)",
       low_streak ? "are all background" : "are all foreground", coverage, m.patience);
-  fmt::print(stderr, "{}warning: {}\n", tty ? "\n" : "", what);
+  if (root) fmt::print(stderr, "{}warning: {}\n", tty ? "\n" : "", what);
   write_json({{"step", step + 1}, {"warning", what}});
 }
 
 void Trainer::State::write_json(nlohmann::json j) {
+  if (!root) return;  // rank 0 keeps the log
   log << j.dump() << '\n';
   log.flush();
   // The fault-injection tests' full disk (tests/test_reliability.cpp): LAYERSEG_FAULT_ENOSPC=log fails this write
@@ -356,7 +394,9 @@ void Trainer::State::save() {
     all.insert(all.end(), best.begin(), best.end());
     meta["selection"] = nlohmann::json{{"selected", selected}, {"rounds", selection_history}}.dump();
   }
-  save_checkpoint(path(kCheckpointFile), all, meta);
+  // Rank 0 writes the job's state: first every rank confirms it holds the same.
+  dist::check_replicas_agree(all, fmt::format("checkpoint at step {}", step));
+  if (root) save_checkpoint(path(kCheckpointFile), all, meta);
 }
 
 void Trainer::State::resume() {
@@ -405,6 +445,7 @@ void Trainer::State::resume() {
   }
 
   // The log keeps what the checkpoint covers; lines an interrupted process wrote after it are replayed.
+  if (!root) return;
   std::ifstream in(path(kLogFile));
   std::string line, kept;
   while (std::getline(in, line))
@@ -425,7 +466,7 @@ void Trainer::State::write_samples(int round) {
   grid.add_row(s.layers.pi, "mask");
   grid.add_row(s.image, "composite");
   const std::string p = path(fmt::format("samples_round{}.png", round + 1));
-  grid.write(p);
+  if (root) grid.write(p);
   write_json({{"step", step}, {"round", round + 1}, {"picture", p}});
 }
 
@@ -452,14 +493,15 @@ void Trainer::State::select_unet(int round) {
   entry["reason"] = reason;
   entry["selected_round"] = selected["round"];
   selection_history.push_back(entry);
-  save_checkpoint(path(kBestFile), with_prefix("f.", module_state(*best_f)),
-                  {{"config", to_toml(cfg)},
-                   {"round", std::to_string(selected["round"].get<int>())},
-                   {"step", std::to_string(selected["step"].get<int64_t>())},
-                   {"reason", reason},
-                   {"history", selection_history.dump()}});
+  if (root)
+    save_checkpoint(path(kBestFile), with_prefix("f.", module_state(*best_f)),
+                    {{"config", to_toml(cfg)},
+                     {"round", std::to_string(selected["round"].get<int>())},
+                     {"step", std::to_string(selected["step"].get<int64_t>())},
+                     {"reason", reason},
+                     {"history", selection_history.dump()}});
   write_json({{"step", step}, {"round", round + 1}, {"selection", entry}});
-  if (opt.progress)
+  if (opt.progress && root)
     fmt::print(stderr, "{}selection: {} (this round's F: synthetic IoU {:.3f}, background response {:.3f})\n",
                tty ? "\n" : "", reason, now.iou, now.bg_response);
 }
@@ -467,7 +509,7 @@ void Trainer::State::select_unet(int round) {
 // F on the evaluation set, its Fig. 6 grid (input, ground truth, prediction) and the scores in the log.
 std::optional<data::SegmentationScores> Trainer::State::evaluate_round(int round) {
   LS_TRACE_RANGE("evaluate");
-  if (!eval_set || cfg.train.seg_steps == 0) return std::nullopt;
+  if (!eval_set || cfg.train.seg_steps == 0 || !root) return std::nullopt;  // rank 0 evaluates
   // The selected F: what the run hands out (segment, eval). When the selection kept an older one, the log also has
   // this round's own F as "eval_last".
   const data::Predictor f = unet_predictor(have_best() ? best_f : nets.f, cfg.data.size);
@@ -541,6 +583,9 @@ Trainer::Trainer(const Config& cfg, TrainOptions opt) : s_(std::make_unique<Stat
   s.dev = s.opt.device;
   s.rng = Rng(cfg.train.seed);
   s.d_augment = parse_diff_augment(cfg.train.d_augment, "train.d_augment");
+  s.root = comm::is_root();
+  s.rows = dist::my_rows(cfg.train.batch, "train.batch");
+  s.seg_rows = dist::my_rows(cfg.train.seg_batch, "train.seg_batch");
   s.tty = isatty(fileno(stderr));
   s.gate = ProgressGate(s.tty, s.opt.progress_every_s);
   LS_CHECK(!s.opt.run_dir.empty(), "train: no run directory given");
@@ -550,7 +595,7 @@ Trainer::Trainer(const Config& cfg, TrainOptions opt) : s_(std::make_unique<Stat
            "or choose another --out",
            s.opt.run_dir);
   if (s.opt.resume) LS_CHECK(has_ckpt, "--resume: {} does not exist; nothing to resume", s.path(kCheckpointFile));
-  fs::create_directories(s.opt.run_dir);
+  if (s.root) fs::create_directories(s.opt.run_dir);
 
   data::check_memory(training_memory_bytes(cfg),
                      fmt::format("training at data.size {} with train.batch {} and train.seg_batch {}", cfg.data.size,
@@ -567,6 +612,7 @@ Trainer::Trainer(const Config& cfg, TrainOptions opt) : s_(std::make_unique<Stat
   s.best_f = std::make_shared<UNet>(cfg.model.unet_width, cfg.data.size, unused, cfg.model.unet_input_size);
   s.best_f->to(s.dev);
   if (s.opt.resume) s.resume();
+  if (!s.root) return;
   const std::string toml = to_toml(cfg);
   data::write_file(s.path(kConfigFile), toml.data(), toml.size());
   s.log.open(s.path(kLogFile), std::ios::app);
@@ -577,21 +623,28 @@ Trainer::~Trainer() = default;
 
 StepTimes Trainer::time_steps(int warmup, int repeats) {
   State& s = *s_;
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+  };
+  // Medians of the step's time and of its time inside collectives.
   const auto median_ms = [&](const std::function<void()>& step) {
-    std::vector<double> ms;
+    std::vector<double> ms, collective_ms;
     for (int i = 0; i < warmup + repeats; ++i) {
       const auto t0 = Clock::now();
+      const double c0 = comm::collective_seconds();
       step();
-      if (i >= warmup) ms.push_back(1e3 * std::chrono::duration<double>(Clock::now() - t0).count());
+      if (i < warmup) continue;
+      ms.push_back(1e3 * std::chrono::duration<double>(Clock::now() - t0).count());
+      collective_ms.push_back(1e3 * (comm::collective_seconds() - c0));
     }
-    std::sort(ms.begin(), ms.end());
-    const size_t n = ms.size();
-    return n == 0 ? 0.0 : n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
+    return std::pair{median(ms), median(collective_ms)};
   };
   int64_t gan_done = 0;
   StepTimes t;
-  t.ms_per_gan_step = median_ms([&] { s.gan_step(0, gan_done++); });
-  t.ms_per_seg_step = median_ms([&] { s.seg_step(); });
+  std::tie(t.ms_per_gan_step, t.collective_ms_per_gan_step) = median_ms([&] { s.gan_step(0, gan_done++); });
+  std::tie(t.ms_per_seg_step, t.collective_ms_per_seg_step) = median_ms([&] { s.seg_step(); });
   return t;
 }
 
@@ -622,7 +675,10 @@ TrainResult Trainer::run() {
     if (local + 1 == s.per_round() && t.seg_steps > 0) s.select_unet(round);
     if (local + 1 == s.per_round()) last_eval = s.evaluate_round(round);
 
-    const bool stop = s.step == s.opt.stop_after || (s.opt.interrupted && s.opt.interrupted());
+    // The ranks stop together: an interrupt seen by any rank (signals reach them at different steps) stops all.
+    double interrupted = s.opt.interrupted && s.opt.interrupted() ? 1 : 0;
+    comm::allreduce_max(&interrupted, 1);
+    const bool stop = s.step == s.opt.stop_after || interrupted > 0;
     // Every phase end too: what a round evaluated (and drew) is what the run holds, and --resume after a phase
     // boundary repeats nothing.
     if (s.step % t.checkpoint_every == 0 || phase_end || s.step == s.total() || stop) s.save();
@@ -637,6 +693,10 @@ TrainResult Trainer::run() {
   r.finished = true;
   r.step = s.step;
   if (!last_eval) last_eval = s.evaluate_round(s.cfg.train.rounds - 1);  // resumed after the last round's eval
+  if (!s.root) {                                                         // rank 0 evaluates and writes metrics.json
+    r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return r;
+  }
   r.metrics = s.final_metrics(last_eval);
   const std::string metrics = r.metrics.dump(2) + "\n";
   data::write_file(s.path(kMetricsFile), metrics.data(), metrics.size());

@@ -72,6 +72,8 @@ void check_finite_gradients(const NamedTensors& params, const std::string& loss,
 // Medians of timed steps (`layerseg bench --step`).
 struct StepTimes {
   double ms_per_gan_step = 0, ms_per_seg_step = 0;
+  // Of which inside collectives (a data-parallel job's all-reduces, waiting included; 0 in one process).
+  double collective_ms_per_gan_step = 0, collective_ms_per_seg_step = 0;
 };
 
 class Trainer {

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/distributed.h"
 #include "core/ops.h"
 #include "tests/op_cases.h"
 
@@ -94,11 +95,14 @@ LS_OP_CASE(make(
 // ---- batch-norm ---------------------------------------------------------------------------------------------------
 // Fresh running buffers inside run: each finite-difference evaluation starts from the same state. The running
 // statistics are not returned: they depend on x outside autograd, so a finite difference would see them.
-OpCase batch_norm_train_case(const char* name, Shape x_shape) {
+// `synchronized`: the data-parallel path (core/distributed.h), forced in this one process, where its all-reduces are
+// the identity: the batch-norm of a job's ranks, written with ops, checked like the fused kernel.
+OpCase batch_norm_train_case(const char* name, Shape x_shape, bool synchronized = false) {
   const int64_t c = x_shape[1];
   return make(
       name, {x_shape, {c}, {c}},
-      [c](const TensorList& x) {
+      [c, synchronized](const TensorList& x) {
+        const dist::SyncBatchNormScope sync(synchronized);
         Tensor rm = Tensor::zeros({c}, x[0].device()), rv = Tensor::full({c}, 1.f, x[0].device());
         return one(batch_norm2d(x[0], x[1], x[2], rm, rv, true));
       },
@@ -117,6 +121,7 @@ LS_OP_CASE(make(
 // More than 256 values per channel (2·12·12 = 288): the CUDA statistics take the split-reduction path
 // (kernels/cuda/segmented_sum.cuh), as in every real run.
 LS_OP_CASE(batch_norm_train_case("batch_norm2d/train_split_reduction", {2, 2, 12, 12}));
+LS_OP_CASE(batch_norm_train_case("batch_norm2d/train_synchronized", {3, 4, 3, 5}, true));
 
 // ---- spectral normalisation ---------------------------------------------------------------------------------------
 // update=false with a fixed unit u (input 1, not differentiated): the backward is then the exact gradient.

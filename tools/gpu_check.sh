@@ -15,7 +15,9 @@
 #     not allow it);
 #  5. `layerseg bench --device cuda`: kernel times against copy bandwidth and FLOP rate;
 #  6. a training run on CUDA and on the CPU from the same seed (configs/tiny_test.toml, GPU_CHECK_TRAIN_STEPS GAN steps,
-#     default 200), loss curves compared by tools/compare_losses.py with the tolerance it states.
+#     default 200), loss curves compared by tools/compare_losses.py with the tolerance it states;
+#  7. data parallel over NCCL (docs/DISTRIBUTED.md): one rank per GPU under mpirun, 6 GAN steps of the tiny config
+#     against one process with the same global batch (skipped with the reason on one GPU or without mpirun).
 # Under GPU_CHECK_EMULATED=1 (what tests/test_gpu_check.cpp runs, so the script cannot rot) step 2 uses the emulated
 # build already in GPU_CHECK_BUILD (default build-emu), and steps 4–5 are skipped with the reason: timings and the
 # sanitizer need a GPU.
@@ -150,6 +152,31 @@ if train cuda && train cpu; then
   fi
 else
   result training failed "train_cuda.log / train_cpu.log"
+fi
+
+# ---- 7. data parallel over NCCL -------------------------------------------------------------------------------------
+GPUS=$(nvidia-smi -L 2> /dev/null | grep -c '^GPU' || true)
+if [ "$EMULATED" = 1 ]; then
+  result nccl skipped "emulated device: no NCCL (its 2-rank job is EmuMpi.*, through host memory)"
+elif ! command -v mpirun > /dev/null; then
+  result nccl skipped "no mpirun on this machine"
+elif [ "$GPUS" -lt 2 ]; then
+  result nccl skipped "$GPUS GPU: NCCL needs one GPU per rank and at least two ranks"
+else
+  ranks=2
+  while [ $((ranks * 2)) -le "$GPUS" ] && [ $((8 % (ranks * 2))) = 0 ]; do ranks=$((ranks * 2)); done  # divides batch 8
+  rm -rf "$OUT/nccl_one" "$OUT/nccl_ranks"
+  if "$BUILD/layerseg" train --config configs/tiny_test.toml --device cuda --out "$OUT/nccl_one" --stop-after 6 \
+    > "$OUT/nccl_one.log" 2>&1 &&
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np "$ranks" --oversubscribe "$BUILD/layerseg" \
+      train --config configs/tiny_test.toml --device cuda --out "$OUT/nccl_ranks" --stop-after 6 \
+      > "$OUT/nccl_ranks.log" 2>&1 &&
+    python3 tools/compare_losses.py "$OUT/nccl_ranks/log.jsonl" "$OUT/nccl_one/log.jsonl" > "$OUT/nccl_compare.txt" 2>&1
+  then
+    result nccl ok "$ranks ranks, $(tail -1 "$OUT/nccl_compare.txt")"
+  else
+    result nccl failed "nccl_one.log, nccl_ranks.log, nccl_compare.txt"
+  fi
 fi
 
 echo "gpu_check: ${SUMMARY[*]} -> $OUT" | tee "$OUT/summary.txt"

@@ -8,7 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 packages=(build-essential cmake pkg-config libstb-dev libfmt-dev libgtest-dev libgmock-dev libopenblas-dev
           libcli11-dev libtomlplusplus-dev nlohmann-json3-dev python3-matplotlib libboost-context-dev
-          clang libclang-rt-dev)  # clang: the libFuzzer targets (tools/fuzz.sh)
+          clang libclang-rt-dev  # clang: the libFuzzer targets (tools/fuzz.sh)
+          libopenmpi-dev openmpi-bin)  # data-parallel training and its tests (docs/DISTRIBUTED.md)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

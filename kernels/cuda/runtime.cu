@@ -32,6 +32,8 @@ int device_count(std::string* error) {
   return 0;
 }
 
+void set_device(int ordinal) { LS_CUDA_CHECK(cudaSetDevice(ordinal)); }
+
 bool sync_after_launch() {
   static const bool on = [] {
     const char* s = std::getenv("LAYERSEG_CUDA_SYNC");

@@ -16,6 +16,8 @@ namespace ls::cuda {
 // cudaGetDeviceCount fails for any reason but cudaErrorNoDevice (driver too old, no libcuda, a busy device) the count
 // is 0, the error goes to *error, and the first such call prints it on stderr.
 int device_count(std::string* error = nullptr);
+// Makes `ordinal` this process's device (one per rank of a data-parallel job); before any other CUDA call.
+void set_device(int ordinal);
 cudaStream_t stream();  // the compute stream every op runs on
 void synchronize();     // waits for the compute stream
 

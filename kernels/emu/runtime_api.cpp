@@ -56,6 +56,8 @@ const char* generic_message(cudaError_t e) {
       return "CUDA-capable device(s) is/are busy or unavailable";
     case cudaErrorNoDevice:
       return "no CUDA-capable device is detected";
+    case cudaErrorInvalidDevice:
+      return "invalid device ordinal";
     case cudaErrorInvalidResourceHandle:
       return "invalid resource handle";
     case cudaErrorIllegalAddress:
@@ -145,6 +147,12 @@ cudaError_t cudaGetDeviceCount(int* count) {
 cudaError_t cudaGetDevice(int* device) {
   *device = 0;
   return cudaSuccess;
+}
+
+cudaError_t cudaSetDevice(int device) {
+  if (device == 0) return cudaSuccess;
+  return record_error(cudaErrorInvalidDevice,
+                      "cudaSetDevice(" + std::to_string(device) + "): the emulator has device 0");
 }
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* prop, int device) {
