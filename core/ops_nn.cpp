@@ -166,7 +166,8 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
 // (mean, then the centred squares: the same two passes as the fused kernel) and of the backward (Σdy, Σdy·x̂) are
 // summed across ranks; the rest is the kernel's math, written with ops, on this rank's rows. γ and β get this rank's
 // share, which the gradient averaging completes. The statistics are the batch's over every rank, so N ranks
-// normalise exactly as one process does, up to the order of the sums.
+// normalise exactly as one process does, up to the order of the sums. Three all-reduces per layer and step, each of a
+// few dozen floats: [Σx, count] and Σ(x − μ)² forward, [Σdy, Σdy·x̂] backward.
 static Tensor sync_batch_norm2d(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
                                 Tensor& running_var, float momentum, float eps) {
   const int C = dim_of(x, 1);
@@ -176,11 +177,10 @@ static Tensor sync_batch_norm2d(const Tensor& x, const Tensor& gamma, const Tens
   double count = 0;
   {
     autograd::NoGradGuard no_grad;
-    Tensor total = Tensor::full({1}, float(x.numel() / C), dev);
-    dist::allreduce_sum(total);
-    count = double(total.item());
-    Tensor s = sum(x.detach(), {0, 2, 3});
-    dist::allreduce_sum(s);
+    Tensor sum_and_count = concat({sum(x.detach(), {0, 2, 3}), Tensor::full({1}, float(x.numel() / C), dev)}, 0);
+    dist::allreduce_sum(sum_and_count);
+    count = double(slice(sum_and_count, 0, C, C + 1).item());
+    const Tensor s = slice(sum_and_count, 0, 0, C);
     const Tensor centred = x.detach() - reshape(s * float(1.0 / count), per_channel);
     Tensor sq = sum(centred * centred, {0, 2, 3});
     dist::allreduce_sum(sq);
@@ -202,9 +202,9 @@ static Tensor sync_batch_norm2d(const Tensor& x, const Tensor& gamma, const Tens
   autograd::record(OpKind::BatchNorm2d, {x, gamma, beta}, {y}, [=](const TensorList& g) -> TensorList {
     autograd::NoGradGuard no_grad;
     const Tensor dy_sum = sum(g[0], {0, 2, 3}), dy_xhat_sum = sum(g[0] * xhat, {0, 2, 3});
-    Tensor all_dy = dy_sum.clone(), all_dy_xhat = dy_xhat_sum.clone();
-    dist::allreduce_sum(all_dy);
-    dist::allreduce_sum(all_dy_xhat);
+    Tensor both = concat({dy_sum, dy_xhat_sum}, 0);
+    dist::allreduce_sum(both);
+    const Tensor all_dy = slice(both, 0, 0, C), all_dy_xhat = slice(both, 0, C, 2 * C);
     const float inv_count = float(1.0 / count);
     const Tensor gx =
         (g[0] - reshape(all_dy * inv_count, per_channel) - xhat * reshape(all_dy_xhat * inv_count, per_channel)) *
