@@ -171,6 +171,51 @@ TEST(MpiTrain, AKilledRankEndsTheJobWithAMessage) {
   EXPECT_NE(out.find("rank 1"), std::string::npos) << out;
 }
 
+// SIGSTOP to rank 1: it neither dies nor answers, so mpirun sees nothing wrong; rank 0's next collective gives up after
+// LAYERSEG_COLLECTIVE_TIMEOUT (2 s here) and ends the job naming itself and the limit.
+TEST(MpiTrain, AHungRankEndsTheJobAfterTheCollectiveTimeout) {
+  SKIP_UNLESS_MPIRUN();
+  TempDir dir("hung");
+  const std::string run = dir / "run";
+  const std::string script = fmt::format(
+      "LAYERSEG_COLLECTIVE_TIMEOUT=2 {} -x LAYERSEG_COLLECTIVE_TIMEOUT {} train --config {} --out {} --threads 1 "
+      "--set train.gan_steps=1000000 > {}.out 2>&1 & job=$!; "
+      "for i in $(seq 200); do [ -s {}/log.jsonl ] && break; sleep 0.1; done; "
+      "victim=$(pgrep -P $job -f 'layerseg train' | tail -n 1); kill -STOP $victim; start=$(date +%s%N); "
+      "wait $job; rc=$?; echo \"rc=$rc ms=$(( ($(date +%s%N) - start) / 1000000 ))\" > {}.result\n",
+      launcher(2), kBin, kTiny, run, run, run, run);
+  std::ofstream(dir / "hang.sh") << script;
+  ASSERT_EQ(std::system(("bash " + dir / "hang.sh").c_str()), 0);
+  const std::string result = read_text(run + ".result"), out = read_text(run + ".out");
+  int rc = 0, ms = 0;
+  ASSERT_EQ(std::sscanf(result.c_str(), "rc=%d ms=%d", &rc, &ms), 2) << result;
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_LT(ms, 15000) << out;
+  EXPECT_NE(out.find("rank 0 waited more than 2 s"), std::string::npos) << out;
+}
+
+// Ctrl-C to mpirun reaches every rank, at different moments: the ranks still stop after the same step, rank 0 saves
+// it, and a resumed job continues from there.
+TEST(MpiTrain, CtrlCStopsEveryRankAfterTheSameStepWithACheckpoint) {
+  SKIP_UNLESS_MPIRUN();
+  TempDir dir("sigint");
+  const std::string run = dir / "run";
+  const std::string script = fmt::format(
+      "{} {} train --config {} --out {} --threads 1 --set train.gan_steps=1000000 > {}.out 2>&1 & job=$!; "
+      "for i in $(seq 200); do [ -s {}/log.jsonl ] && break; sleep 0.1; done; sleep 1; kill -INT $job; wait $job\n",
+      launcher(2), kBin, kTiny, run, run, run);
+  std::ofstream(dir / "int.sh") << script;
+  std::system(("bash " + dir / "int.sh").c_str());  // mpirun exits non-zero after forwarding a signal
+  const std::string out = read_text(run + ".out");
+  ASSERT_TRUE(fs::exists(run + "/checkpoint.safetensors")) << out;
+  const int64_t step = std::stoll(load_checkpoint(run + "/checkpoint.safetensors").metadata.at("step"));
+  EXPECT_GT(step, 0);
+  EXPECT_NE(out.find(fmt::format("stopped after step {}", step)), std::string::npos) << out;
+  ASSERT_EQ(train(run, 2, fmt::format("--set train.gan_steps=1000000 --resume --stop-after {}", step + 2)), 0)
+      << read_text(run + ".err");
+  EXPECT_EQ(std::stoll(load_checkpoint(run + "/checkpoint.safetensors").metadata.at("step")), step + 2);
+}
+
 // A global batch the ranks cannot split equally is refused before any step, naming the key and a fix, on every rank.
 TEST(MpiTrain, ABatchTheRanksCannotSplitIsRefused) {
   SKIP_UNLESS_MPIRUN();
