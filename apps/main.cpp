@@ -40,6 +40,17 @@ int main(int argc, char** argv) {
     sub.add_option_function<int>(
         "--threads", [](int n) { ls::set_thread_count(n); },
         "CPU threads for kernels and data loading [default: LAYERSEG_THREADS, else every core this process may use]");
+    // Only train (and bench --step, which times its steps) splits work between the ranks of an mpirun job; any other
+    // command would run N times over, its ranks writing the same files.
+    if (world.size > 1 && c.name != "train" && c.name != "bench") {
+      const std::string name = c.name;
+      sub.preparse_callback([name, size = world.size](size_t) {
+        throw ls::Error(
+            fmt::format("`{}` runs as one process; this is one of {} (mpirun/srun): only `train` and "
+                        "`bench --step` are data parallel (docs/DISTRIBUTED.md)",
+                        name, size));
+      });
+    }
   }
   try {
     ls::set_thread_count(0);  // the default, so a bad LAYERSEG_THREADS is reported before any work

@@ -216,6 +216,18 @@ TEST(MpiTrain, CtrlCStopsEveryRankAfterTheSameStepWithACheckpoint) {
   EXPECT_EQ(std::stoll(load_checkpoint(run + "/checkpoint.safetensors").metadata.at("step")), step + 2);
 }
 
+// Commands that do not split their work refuse to run as several ranks (each would write the same files).
+TEST(MpiTrain, OtherCommandsRefuseToRunAsSeveralRanks) {
+  SKIP_UNLESS_MPIRUN();
+  TempDir dir("other");
+  const std::string cmd = fmt::format("{} {} data shapes --n 4 --size 8 --out {} > {} 2>&1", launcher(2), kBin,
+                                      dir / "shapes", dir / "out.txt");
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_NE(read_text(dir / "out.txt").find("`data` runs as one process"), std::string::npos)
+      << read_text(dir / "out.txt");
+  EXPECT_FALSE(fs::exists(dir / "shapes"));
+}
+
 // A global batch the ranks cannot split equally is refused before any step, naming the key and a fix, on every rank.
 TEST(MpiTrain, ABatchTheRanksCannotSplitIsRefused) {
   SKIP_UNLESS_MPIRUN();
