@@ -31,7 +31,9 @@
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "kernels/cpu/conv.h"
+#include "kernels/cpu/fir.h"
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/style.h"
 #include "kernels/error.h"
 #include "kernels/parallel.h"
 #include "models/config.h"
@@ -105,6 +107,60 @@ std::vector<BenchRow> conv_rows(int N, int C, int K, int H, int W, int R, int pa
            }}};
 }
 
+// StyleGAN2's layer kernels (kernels/cpu/fir.h, kernels/cpu/style.h) at a 64×64 generator block's sizes, batch 16:
+// memory-bound but for the demodulation, so their ms matter more than their GFLOP/s.
+std::vector<BenchRow> style_rows(ls::Rng& rng) {
+  const int N = 16, C = 128, H = 32, W = 32;
+  auto small = std::make_shared<Tensor>(Tensor::uniform({N, C, H, W}, rng, -1, 1));
+  auto large = std::make_shared<Tensor>(Tensor::uniform({N, C, 2 * H, 2 * W}, rng, -1, 1));
+  auto large2 = std::make_shared<Tensor>(Tensor::uniform({N, C, 2 * H, 2 * W}, rng, -1, 1));
+  auto bias = std::make_shared<Tensor>(Tensor::uniform({C}, rng, -1, 1));
+  ls::FirSpec up, down;
+  const float taps[4] = {0.125f, 0.375f, 0.375f, 0.125f};
+  for (ls::FirSpec* f : {&up, &down}) std::copy(taps, taps + 4, f->taps), f->k = 4;
+  up.up = 2, up.pad0 = 2, up.pad1 = 1, up.gain = 4.f;
+  down.down = 2, down.pad0 = 1, down.pad1 = 1;
+  const double n_large = double(large->numel());
+  const int O = 512, I = 512;
+  auto w = std::make_shared<Tensor>(Tensor::uniform({O, I, 3, 3}, rng, -1, 1));
+  auto gw = std::make_shared<Tensor>(Tensor::empty({O, I, 3, 3}));
+  auto s = std::make_shared<Tensor>(Tensor::uniform({N, I}, rng, 0.5f, 1.5f));
+  auto gs = std::make_shared<Tensor>(Tensor::empty({N, I}));
+  auto d = std::make_shared<Tensor>(Tensor::empty({N, O}));
+  auto dd = std::make_shared<Tensor>(Tensor::uniform({N, O}, rng, -1, 1));
+  auto feat = std::make_shared<Tensor>(Tensor::uniform({N, 512, 4, 4}, rng, -1, 1));
+  auto gfeat = std::make_shared<Tensor>(Tensor::empty({N, 512, 4, 4}));
+  auto stat = std::make_shared<Tensor>(Tensor::uniform({N / 4, 1}, rng, -1, 1));
+  const std::string at = fmt::format(" {}x{}x{}x{}", N, C, H, W);
+  return {{"upfirdn2d up2 fwd" + at, 32.0 * n_large,
+           [=] { ls::cpu::upfirdn2d_forward(small->data(), large->data(), N * C, H, W, up); }},
+          {"upfirdn2d up2 bwd" + at, 32.0 * n_large,
+           [=] { ls::cpu::upfirdn2d_backward(large->data(), small->data(), N * C, H, W, up); }},
+          {"upfirdn2d down2 fwd" + at, 8.0 * n_large,
+           [=] { ls::cpu::upfirdn2d_forward(large->data(), small->data(), N * C, 2 * H, 2 * W, down); }},
+          {"bias_act lrelu fwd" + at, 3.0 * n_large,
+           [=] {
+             ls::cpu::bias_act_forward(large->data(), bias->data(), large2->data(), N, C, 4 * H * W, 0.2f, 1.4142135f);
+           }},
+          {"bias_act lrelu bwd" + at, 2.0 * n_large,
+           [=] {
+             ls::cpu::bias_act_backward(large->data(), large2->data(), large->data(), int64_t(n_large), 0.2f,
+                                        1.4142135f);
+           }},
+          {fmt::format("demodulation fwd N{} {}x{}x3x3", N, O, I), 3.0 * N * O * I * 9,
+           [=] { ls::cpu::demodulation_forward(w->data(), s->data(), d->data(), N, O, I, 9, 1e-8f); }},
+          {fmt::format("demodulation bwd N{} {}x{}x3x3", N, O, I), 6.0 * N * O * I * 9,
+           [=] {
+             ls::cpu::demodulation_backward(w->data(), s->data(), d->data(), dd->data(), gw->data(), gs->data(), N, O,
+                                            I, 9);
+           }},
+          {fmt::format("minibatch_stddev fwd {}x512x4x4", N), 4.0 * double(feat->numel()),
+           [=] { ls::cpu::minibatch_stddev_forward(feat->data(), stat->data(), N, 512, 16, 4, 1, 1e-8f); }},
+          {fmt::format("minibatch_stddev bwd {}x512x4x4", N), 8.0 * double(feat->numel()), [=] {
+             ls::cpu::minibatch_stddev_backward(feat->data(), stat->data(), gfeat->data(), N, 512, 16, 4, 1, 1e-8f);
+           }}};
+}
+
 std::vector<BenchRow> bench_rows() {
   ls::Rng rng(1);
   std::vector<BenchRow> rows{sgemm_row(2048, rng)};
@@ -118,6 +174,7 @@ std::vector<BenchRow> bench_rows() {
   // The GEMMs of those convolutions' forward passes (one 32×32 image; 16 images of 8×8), and the square one.
   for (const auto& [M, N, K] : {std::tuple{64, 1024, 576}, std::tuple{96, 1024, 864}, std::tuple{2048, 2048, 2048}})
     for (BenchRow& r : gemm_rows(M, N, K, rng)) rows.push_back(std::move(r));
+  for (BenchRow& r : style_rows(rng)) rows.push_back(std::move(r));
   return rows;
 }
 

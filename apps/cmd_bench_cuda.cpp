@@ -186,6 +186,68 @@ void engine_rows(std::vector<Row>& rows, ls::Rng& rng) {
   }
 }
 
+// ---- StyleGAN2's layer kernels (kernels/cuda/fir.h, kernels/cuda/style.h) at a 64×64 generator block's sizes -------
+
+void style_rows(std::vector<Row>& rows, ls::Rng& rng) {
+  const int N = 32, C = 128, H = 32, W = 32;
+  const int64_t small = int64_t(N) * C * H * W, large = 4 * small;
+  ls::FirSpec up, down;
+  const float taps[4] = {0.125f, 0.375f, 0.375f, 0.125f};
+  for (ls::FirSpec* f : {&up, &down}) std::copy(taps, taps + 4, f->taps), f->k = 4;
+  up.up = 2, up.pad0 = 2, up.pad1 = 1, up.gain = 4.f;
+  down.down = 2, down.pad0 = 1, down.pad1 = 1;
+  const std::string at32 = fmt::format("{}x{}x{}x{}", N, C, H, W),
+                    at64 = fmt::format("{}x{}x{}x{}", N, C, 2 * H, 2 * W);
+  {
+    auto r = std::make_shared<Rotation>(std::vector<Shape>{{N, C, H, W}, {N, C, 2 * H, 2 * W}}, rng);
+    rows.push_back({"upfirdn2d up2 fwd", at32, 4.0 * double(small + large), 32.0 * double(large),
+                    [=](int i) { ls::cuda::upfirdn2d_forward(r->at(i, 0), r->at(i, 1), N * C, H, W, up, st()); }});
+    rows.push_back({"upfirdn2d up2 bwd", at32, 4.0 * double(small + large), 32.0 * double(large),
+                    [=](int i) { ls::cuda::upfirdn2d_backward(r->at(i, 1), r->at(i, 0), N * C, H, W, up, st()); }});
+    rows.push_back({"upfirdn2d down2 fwd", at64, 4.0 * double(small + large), 32.0 * double(small), [=](int i) {
+                      ls::cuda::upfirdn2d_forward(r->at(i, 1), r->at(i, 0), N * C, 2 * H, 2 * W, down, st());
+                    }});
+  }
+  {
+    auto r = std::make_shared<Rotation>(
+        std::vector<Shape>{{N, C, 2 * H, 2 * W}, {C}, {N, C, 2 * H, 2 * W}, {N, C, 2 * H, 2 * W}}, rng);
+    rows.push_back({"bias_act lrelu fwd", at64, 8.0 * double(large), 3.0 * double(large), [=](int i) {
+                      ls::cuda::bias_act_forward(r->at(i, 0), r->at(i, 1), r->at(i, 2), N, C, 4 * H * W, 0.2f,
+                                                 1.4142135f, st());
+                    }});
+    rows.push_back({"bias_act lrelu bwd", at64, 12.0 * double(large), 2.0 * double(large), [=](int i) {
+                      ls::cuda::bias_act_backward(r->at(i, 3), r->at(i, 2), r->at(i, 0), large, 0.2f, 1.4142135f, st());
+                    }});
+  }
+  {
+    const int O = 512, I = 512, K = 9;
+    auto r =
+        std::make_shared<Rotation>(std::vector<Shape>{{O, I, 3, 3}, {N, I}, {N, O}, {N, O}, {O, I, 3, 3}, {N, I}}, rng);
+    const std::string shape = fmt::format("N{} {}x{}x3x3", N, O, I);
+    const double w_bytes = 4.0 * O * I * K;
+    rows.push_back({"demodulation fwd", shape, w_bytes, 3.0 * N * O * I * K, [=](int i) {
+                      ls::cuda::demodulation_forward(r->at(i, 0), r->at(i, 1), r->at(i, 2), N, O, I, K, 1e-8f, st());
+                    }});
+    rows.push_back({"demodulation bwd", shape, 2.0 * w_bytes, 6.0 * N * O * I * K, [=](int i) {
+                      ls::cuda::demodulation_backward(r->at(i, 0), r->at(i, 1), r->at(i, 2), r->at(i, 3), r->at(i, 4),
+                                                      r->at(i, 5), N, O, I, K, st());
+                    }});
+  }
+  {
+    const int D = 512, S = 4, G = 4;
+    const int64_t n = int64_t(N) * D * S * S;
+    auto r = std::make_shared<Rotation>(std::vector<Shape>{{N, D, S, S}, {N / G, 1}, {N, D, S, S}}, rng);
+    const std::string shape = fmt::format("{}x{}x{}x{} group {}", N, D, S, S, G);
+    rows.push_back({"minibatch_stddev fwd", shape, 4.0 * double(n), 4.0 * double(n), [=](int i) {
+                      ls::cuda::minibatch_stddev_forward(r->at(i, 0), r->at(i, 1), N, D, S * S, G, 1, 1e-8f, st());
+                    }});
+    rows.push_back({"minibatch_stddev bwd", shape, 8.0 * double(n), 8.0 * double(n), [=](int i) {
+                      ls::cuda::minibatch_stddev_backward(r->at(i, 0), r->at(i, 1), r->at(i, 2), N, D, S * S, G, 1,
+                                                          1e-8f, st());
+                    }});
+  }
+}
+
 // ---- cuDNN and cuBLAS ---------------------------------------------------------------------------------------------
 
 void conv_rows(std::vector<Row>& rows, int N, int C, int K, int H, int W, int R, int stride, int pad, ls::Rng& rng) {
@@ -223,6 +285,7 @@ std::vector<Row> bench_rows() {
   loss_rows(rows, 64 * 128 * 128, rng);
   loss_rows(rows, int64_t(1) << 24, rng);
   engine_rows(rows, rng);
+  style_rows(rows, rng);
   conv_rows(rows, 64, 64, 64, 64, 64, 3, 1, 1, rng);
   conv_rows(rows, 64, 128, 256, 32, 32, 4, 2, 1, rng);  // the discriminator's stride-2 4×4 downsampling
   gemm_row(rows, 4096, rng);

@@ -44,7 +44,11 @@ namespace ls {
   X(SoftmaxCrossEntropy, "softmax_cross_entropy")  \
   X(BceWithLogits, "bce_with_logits")              \
   X(Binarization, "binarization_loss")             \
-  X(HalfSquaredDistance, "half_squared_distance")
+  X(HalfSquaredDistance, "half_squared_distance")  \
+  X(Upfirdn2d, "upfirdn2d")                        \
+  X(BiasAct, "bias_act")                           \
+  X(Demodulation, "demodulation")                  \
+  X(MinibatchStddev, "minibatch_stddev")
 // clang-format on
 
 enum class OpKind {
@@ -130,6 +134,22 @@ Tensor bce_with_logits(const Tensor& logits, const Tensor& targets);
 Tensor binarization_loss(const Tensor& mask);  // mean min(m, 1 − m)
 // mean over rows of ½‖c − μ‖² for c, μ [N,D]; c gets no gradient (a sampled code).
 Tensor half_squared_distance(const Tensor& c, const Tensor& mu);
+
+// ---- StyleGAN2's layers (core/ops_style.cpp; kernels/cpu/fir.h, kernels/cpu/style.h) -------------------------------
+// FIR resampling of x [N,C,H,W] with the separable filter taps ⊗ taps (≤ 8 taps), as kernels/cpu/fir.h: upsample by
+// `up`, pad by pad0/pad1, filter × gain, keep every `down`-th. Output (H·up + pad0 + pad1 − k)/down + 1 per axis.
+Tensor upfirdn2d(const Tensor& x, const std::vector<float>& taps, int up, int down, int pad0, int pad1,
+                 float gain = 1.f);
+// gain·lrelu(x + b) per channel (axis 1) of x [N,C,...]; b [C] or undefined; slope 1 is linear. StyleGAN2's
+// defaults: slope 0.2, gain √2.
+Tensor bias_act(const Tensor& x, const Tensor& b, float slope = 0.2f, float gain = 1.4142135f);
+// The demodulation coefficients [N,O] of weight w [O,C,kh,kw] modulated by styles s [N,C]:
+// 1/√(Σ_{c,k} (w[o][c][k]·s[n][c])² + eps).
+Tensor demodulation(const Tensor& w, const Tensor& s, float eps = 1e-8f);
+// StyleGAN2's minibatch-stddev epilogue: x [N,C,H,W] → [N, C + features, H, W], the extra channels holding, for each
+// group of min(group, N) samples (sample n = g·M + m) and each of `features` channel groups, the mean over channels and
+// pixels of the standard deviation across the group. N must divide into groups, C into features.
+Tensor minibatch_stddev(const Tensor& x, int group = 4, int features = 1, float eps = 1e-8f);
 
 // ---- conveniences ---------------------------------------------------------------------------------------------
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }

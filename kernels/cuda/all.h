@@ -5,6 +5,7 @@
 #include "kernels/cuda/batchnorm.h"
 #include "kernels/cuda/compose.h"
 #include "kernels/cuda/conv.h"
+#include "kernels/cuda/fir.h"
 #include "kernels/cuda/gemm.h"
 #include "kernels/cuda/loss.h"
 #include "kernels/cuda/pointwise.h"
@@ -15,3 +16,4 @@
 #include "kernels/cuda/runtime.h"
 #include "kernels/cuda/shape.h"
 #include "kernels/cuda/spectral.h"
+#include "kernels/cuda/style.h"
