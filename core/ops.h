@@ -23,6 +23,7 @@ namespace ls {
   X(Tanh, "tanh")                                  \
   X(Sigmoid, "sigmoid")                            \
   X(Softplus, "softplus")                          \
+  X(Rsqrt, "rsqrt")                                \
   X(Add, "add")                                    \
   X(Sub, "sub")                                    \
   X(Mul, "mul")                                    \
@@ -89,6 +90,7 @@ Tensor leaky_relu(const Tensor& x, float slope = 0.2f);
 Tensor tanh(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor softplus(const Tensor& x);
+Tensor rsqrt(const Tensor& x);  // 1/√x, for x > 0
 // Broadcasting as in NumPy/PyTorch, with shapes right-aligned; each dim equal or 1 in one operand.
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
@@ -147,8 +149,8 @@ Tensor bias_act(const Tensor& x, const Tensor& b, float slope = 0.2f, float gain
 // 1/√(Σ_{c,k} (w[o][c][k]·s[n][c])² + eps).
 Tensor demodulation(const Tensor& w, const Tensor& s, float eps = 1e-8f);
 // StyleGAN2's minibatch-stddev epilogue: x [N,C,H,W] → [N, C + features, H, W], the extra channels holding, for each
-// group of min(group, N) samples (sample n = g·M + m) and each of `features` channel groups, the mean over channels and
-// pixels of the standard deviation across the group. N must divide into groups, C into features.
+// group of min(group, N) consecutive samples and each of `features` channel groups, the mean over channels and pixels
+// of the standard deviation across the group. N must divide into groups, C into features.
 Tensor minibatch_stddev(const Tensor& x, int group = 4, int features = 1, float eps = 1e-8f);
 
 // ---- conveniences ---------------------------------------------------------------------------------------------

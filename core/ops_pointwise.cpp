@@ -20,8 +20,8 @@ namespace ls {
 static Tensor activation(OpKind kind, Activation f, const Tensor& x, float slope = 0.f) {
   Tensor y = Tensor::empty(x.shape(), x.device());
   LS_DISPATCH(x.device(), activation_forward, f, x.data(), y.data(), x.numel(), slope);
-  // Tanh and Sigmoid differentiate through their output; the others through their input.
-  const bool from_output = f == Activation::Tanh || f == Activation::Sigmoid;
+  // Tanh, Sigmoid and Rsqrt differentiate through their output; the others through their input.
+  const bool from_output = f == Activation::Tanh || f == Activation::Sigmoid || f == Activation::Rsqrt;
   const Tensor saved = from_output ? y.detach() : x;
   autograd::record(kind, {x}, {y}, [f, saved, from_output, slope](const TensorList& g) -> TensorList {
     Tensor gx = Tensor::empty(saved.shape(), saved.device());
@@ -39,6 +39,7 @@ Tensor leaky_relu(const Tensor& x, float slope) {
 Tensor tanh(const Tensor& x) { return activation(OpKind::Tanh, Activation::Tanh, x); }
 Tensor sigmoid(const Tensor& x) { return activation(OpKind::Sigmoid, Activation::Sigmoid, x); }
 Tensor softplus(const Tensor& x) { return activation(OpKind::Softplus, Activation::Softplus, x); }
+Tensor rsqrt(const Tensor& x) { return activation(OpKind::Rsqrt, Activation::Rsqrt, x); }
 
 // ---- broadcasting binary ops ------------------------------------------------------------------------------------
 

@@ -109,7 +109,7 @@ Tensor minibatch_stddev(const Tensor& x, int group, int features, float eps) {
     return {gx};
   });
   const Tensor maps =
-      reshape(reshape(stat, {1, M, features, 1}) + Tensor::zeros({G, M, features, HW}, dev), {N, features, H, W});
+      reshape(reshape(stat, {M, 1, features, 1}) + Tensor::zeros({M, G, features, HW}, dev), {N, features, H, W});
   return concat({x, maps}, 1);
 }
 

@@ -48,6 +48,13 @@ struct ModelConfig {
   int unet_width = 16;                 // U-Net channels at full resolution, doubling per level
   int unet_input_size = 0;             // F low-passes its input to this size and back (0 = S; see unet.h)
   float mask_bias = -1.f;              // initial bias of the mask logit: coverage starts near sigmoid(bias)
+  // stylegan2 only (models/stylegan2.h): w's dimensions, the mapping network's depth and learning-rate multiplier,
+  // and the channels at resolution r: min(channel_base / r, channel_max).
+  int w_dim = 512;
+  int mapping_layers = 8;
+  float mapping_lr_mul = 0.01f;
+  int channel_base = 16384;
+  int channel_max = 512;
 };
 
 struct LossConfig {
@@ -59,6 +66,9 @@ struct LossConfig {
   float gamma_size = 0.f;
   float min_coverage = 0.25f;
   float gamma_ils = 0.f;
+  // The GAN's adversarial loss: "hinge" (SNGAN's, the lite recipe) or "logistic" (StyleGAN2's non-saturating
+  // softplus loss, what ILSGAN trains its StyleGAN2 backbone with).
+  std::string adversarial = "hinge";
 };
 
 struct PerturbConfig {

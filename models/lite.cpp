@@ -145,18 +145,4 @@ Tensor LiteCritic::encode_mask(const Tensor& pi) {
   return e_pi_fc_->forward(flatten(e_pi_trunk_->forward(add_scalar(mul_scalar(pi, 2.f), -1.f))));
 }
 
-void Generator::set_background_detail(float) {
-  LS_CHECK(false, "this architecture has no background detail branch (model.bg_detail_start)");
-}
-
-std::shared_ptr<Generator> make_generator(const ModelConfig& m, int size, Rng& rng) {
-  LS_CHECK(m.arch == "lite", "model.arch = '{}': no such architecture (available: lite)", m.arch);
-  return std::make_shared<LiteGenerator>(m, size, rng);
-}
-
-std::shared_ptr<Critic> make_critic(const ModelConfig& m, int size, Rng& rng) {
-  LS_CHECK(m.arch == "lite", "model.arch = '{}': no such architecture (available: lite)", m.arch);
-  return std::make_shared<LiteCritic>(m, size, rng);
-}
-
 }  // namespace ls::models

@@ -30,6 +30,18 @@ Tensor code_nll(const Tensor& encoder_out, const Code& c) {
                             : half_squared_distance(c.input, encoder_out);
 }
 
+Tensor adversarial_d_loss(const Tensor& real_logits, const Tensor& fake_logits, const std::string& kind) {
+  if (kind == "logistic") return mean(softplus(-real_logits)) + mean(softplus(fake_logits));
+  LS_CHECK(kind == "hinge", "loss.adversarial = '{}': expected hinge or logistic", kind);
+  return hinge_d_loss(real_logits, true) + hinge_d_loss(fake_logits, false);
+}
+
+Tensor adversarial_g_loss(const Tensor& fake_logits, const std::string& kind) {
+  if (kind == "logistic") return mean(softplus(-fake_logits));
+  LS_CHECK(kind == "hinge", "loss.adversarial = '{}': expected hinge or logistic", kind);
+  return hinge_g_loss(fake_logits);
+}
+
 Tensor background_loss(const Tensor& f_logit_on_background) {
   return bce_with_logits(f_logit_on_background,
                          Tensor::zeros(f_logit_on_background.shape(), f_logit_on_background.device()));

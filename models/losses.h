@@ -4,6 +4,7 @@
 //   Tensor l_mi = code_nll(critic.discriminate(x).e_x, c) + code_nll(critic.encode_mask(pi), c);
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "core/ops.h"
 #include "core/rng.h"
@@ -20,6 +21,11 @@ Code sample_code(Rng& rng, int64_t n, const ModelConfig& m, Device d);
 
 // NLL(c | encoder output): softmax cross-entropy for a categorical code, ½‖c − μ‖² (unit variance) for a normal one.
 Tensor code_nll(const Tensor& encoder_out, const Code& c);
+
+// The adversarial losses by loss.adversarial: "hinge" (mean relu(1 − D(real)) + mean relu(1 + D(fake)); G: −mean
+// D(fake)) or "logistic" (StyleGAN2's: mean softplus(−D(real)) + mean softplus(D(fake)); G: mean softplus(−D(fake))).
+Tensor adversarial_d_loss(const Tensor& real_logits, const Tensor& fake_logits, const std::string& kind);
+Tensor adversarial_g_loss(const Tensor& fake_logits, const std::string& kind);
 
 // L_F: BCE of F's logits against the soft mask π (paper Eq. 7).
 inline Tensor segmentation_loss(const Tensor& f_logit, const Tensor& pi) { return bce_with_logits(f_logit, pi); }

@@ -222,8 +222,7 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
     return d_augment.any() ? diff_augment(x, d_augment, rng, &x_rows) : x;
   };
   const CriticOutput o = d.discriminate(seen_by_d(concat({real_batch(), fake.image.detach()}, 0), rows.then(rows)));
-  const Tensor adv_d =
-      hinge_d_loss(slice(o.d_logit, 0, 0, b), true) + hinge_d_loss(slice(o.d_logit, 0, b, 2 * b), false);
+  const Tensor adv_d = adversarial_d_loss(slice(o.d_logit, 0, 0, b), slice(o.d_logit, 0, b, 2 * b), w.adversarial);
   const Tensor mi_d = code_nll(slice(o.e_x, 0, b, 2 * b), c) + code_nll(d.encode_mask(l.pi.detach()), c);
   const Tensor loss_d = adv_d + mi_d * w.gamma_mi;
   check_finite_loss(loss_d, "loss_d", step + 1);
@@ -238,7 +237,7 @@ std::map<std::string, double> Trainer::State::gan_step(int round, int64_t gan_do
   d.set_requires_grad(false);
   if (use_bg) nets.f->set_requires_grad(false), nets.f->train(false);
   const CriticOutput of = d.discriminate(seen_by_d(fake.image, rows));
-  const Tensor adv_g = hinge_g_loss(of.d_logit);
+  const Tensor adv_g = adversarial_g_loss(of.d_logit, w.adversarial);
   const Tensor mi_g = code_nll(of.e_x, c) + code_nll(d.encode_mask(l.pi), c);
   const Tensor bin = binarization_loss(fake.mask);
   const float gamma_b = w.b_warmup > 0 ? w.gamma_b * std::min(1.f, float(gan_done) / float(w.b_warmup)) : w.gamma_b;
@@ -586,6 +585,12 @@ Trainer::Trainer(const Config& cfg, TrainOptions opt) : s_(std::make_unique<Stat
   s.root = comm::is_root();
   s.rows = dist::my_rows(cfg.train.batch, "train.batch");
   s.seg_rows = dist::my_rows(cfg.train.seg_batch, "train.seg_batch");
+  // The stylegan2 critic's minibatch-stddev groups of 4 consecutive samples must not straddle the [real; fake] halves
+  // of D's batch (models/stylegan2.h).
+  LS_CHECK(cfg.model.arch != "stylegan2" || s.rows.count() % 4 == 0,
+           "model.arch = stylegan2 needs train.batch per process to be a multiple of 4 (minibatch-stddev groups), got "
+           "{}",
+           s.rows.count());
   s.tty = isatty(fileno(stderr));
   s.gate = ProgressGate(s.tty, s.opt.progress_every_s);
   LS_CHECK(!s.opt.run_dir.empty(), "train: no run directory given");

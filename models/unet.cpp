@@ -1,8 +1,8 @@
 // models/unet.cpp — the U-Net of models/unet.h.
 #include "models/unet.h"
 
-#include "kernels/error.h"
 #include "core/ops.h"
+#include "kernels/error.h"
 
 namespace ls::models {
 

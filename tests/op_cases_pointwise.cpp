@@ -39,6 +39,10 @@ LS_OP_CASE(Row("sigmoid/wide", {{4, 33}}, [](const TensorList& x) { return one(s
 LS_OP_CASE(Row("softplus/wide", {{3, 41}}, [](const TensorList& x) { return one(softplus(x[0])); })
                .range(-8.f, 8.f)
                .device_tol(kTranscendental, kTranscendental));
+// Positive inputs, away from 0 where 1/√x and its slope blow up.
+LS_OP_CASE(Row("rsqrt/positive", {{3, 17}}, [](const TensorList& x) { return one(rsqrt(x[0])); })
+               .range(0.3f, 4.f)
+               .device_tol(kTranscendental, kTranscendental));
 
 // ---- broadcasting binary ops ------------------------------------------------------------------------------------
 Row binary(const char* name, std::vector<Shape> shapes, Tensor (*op)(const Tensor&, const Tensor&)) {

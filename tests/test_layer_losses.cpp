@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/ops.h"
+#include "kernels/error.h"
 #include "models/losses.h"
 #include "tests/error_message.h"
 #include "tests/gradcheck.h"
@@ -121,6 +122,17 @@ TEST(LayerLosses, LayerIndependenceNeedsTwoSamples) {
   const Tensor one = Tensor::zeros({1, 3, 4, 4}), mask = Tensor::zeros({1, 1, 4, 4});
   const std::string m = test::error_message([&] { layer_independence_loss(one, one, mask); });
   EXPECT_NE(m.find("batch of at least 2"), std::string::npos) << m;
+}
+
+// loss.adversarial: the logistic (non-saturating) losses by value, and the hinge ones unchanged; a typo is refused.
+TEST(AdversarialLoss, LogisticAndHingeByValue) {
+  const Tensor real = Tensor::from_vector({2, 1}, {2.f, -1.f}), fake = Tensor::from_vector({2, 1}, {0.5f, -3.f});
+  const auto sp = [](double v) { return std::log1p(std::exp(v)); };
+  EXPECT_NEAR(adversarial_d_loss(real, fake, "logistic").item(), (sp(-2) + sp(1)) / 2 + (sp(0.5) + sp(-3)) / 2, 1e-6);
+  EXPECT_NEAR(adversarial_g_loss(fake, "logistic").item(), (sp(-0.5) + sp(3)) / 2, 1e-6);
+  EXPECT_NEAR(adversarial_d_loss(real, fake, "hinge").item(), (0 + 2) / 2.0 + (1.5 + 0) / 2.0, 1e-6);
+  EXPECT_NEAR(adversarial_g_loss(fake, "hinge").item(), 1.25, 1e-6);
+  EXPECT_THROW(adversarial_g_loss(fake, "wasserstein"), Error);
 }
 
 }  // namespace

@@ -88,25 +88,25 @@ TEST(OpsStyleDemodulation, MatchesThePlainFormula) {
     }
 }
 
-// StyleGAN2-ADA's MinibatchStdLayer: y = x.reshape(G, -1, F, C/F, H, W); y −= mean over G; std = √(mean over G of y²
-// + 1e-8); mean over (C/F, H, W); broadcast to [N, F, H, W] and appended as channels.
-TEST(OpsStyleMinibatchStddev, MatchesStyleGan2AdaLayer) {
+// StyleGAN2-ADA's MinibatchStdLayer with consecutive groups: y = x.reshape(-1, G, F, C/F, H, W); y −= mean over G;
+// std = √(mean over G of y² + 1e-8); mean over (C/F, H, W); broadcast to [N, F, H, W] and appended as channels.
+TEST(OpsStyleMinibatchStddev, MatchesStyleGan2AdaLayerWithConsecutiveGroups) {
   Rng rng(9);
-  const int N = 4, C = 4, H = 2, W = 3, G = 2, F = 2, M = N / G, Cf = C / F;
+  const int N = 4, C = 4, H = 2, W = 3, G = 2, F = 2, Cf = C / F;
   const Tensor x = Tensor::uniform({N, C, H, W}, rng, -1.f, 1.f);
   const Tensor y = minibatch_stddev(x, G, F);
   ASSERT_EQ(y.shape(), (Shape{N, C + F, H, W}));
   const std::vector<float> xv = x.to_vector(), yv = y.to_vector();
   const auto at = [&](int n, int c, int p) { return double(xv[size_t((n * C + c) * H * W + p)]); };
   for (int n = 0; n < N; ++n) {
-    const int m = n % M;
+    const int m = n / G;
     for (int f = 0; f < F; ++f) {
       double total = 0;
       for (int j = 0; j < Cf; ++j)
         for (int p = 0; p < H * W; ++p) {
           double mean = 0, var = 0;
-          for (int g = 0; g < G; ++g) mean += at(g * M + m, f * Cf + j, p) / G;
-          for (int g = 0; g < G; ++g) var += std::pow(at(g * M + m, f * Cf + j, p) - mean, 2) / G;
+          for (int g = 0; g < G; ++g) mean += at(m * G + g, f * Cf + j, p) / G;
+          for (int g = 0; g < G; ++g) var += std::pow(at(m * G + g, f * Cf + j, p) - mean, 2) / G;
           total += std::sqrt(var + 1e-8);
         }
       for (int p = 0; p < H * W; ++p)

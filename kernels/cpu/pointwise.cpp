@@ -31,6 +31,8 @@ void activation_forward(Activation f, const float* x, float* y, int64_t n, float
       return map(stable_sigmoid);
     case Activation::Softplus:
       return map([](float v) { return std::max(v, 0.f) + std::log1p(std::exp(-std::fabs(v))); });
+    case Activation::Rsqrt:
+      return map([](float v) { return 1.f / std::sqrt(v); });
   }
 }
 
@@ -52,6 +54,8 @@ void activation_backward(Activation f, const float* x, const float* y, const flo
       return map([y](int64_t i) { return y[i] * (1.f - y[i]); });
     case Activation::Softplus:
       return map([x](int64_t i) { return stable_sigmoid(x[i]); });
+    case Activation::Rsqrt:
+      return map([y](int64_t i) { return -0.5f * y[i] * y[i] * y[i]; });
   }
 }
 

@@ -12,8 +12,9 @@
 namespace ls {
 
 // PyTorch conventions at the kinks: relu'(0) = 0, leaky_relu'(0) = slope. Softplus is log(1 + eˣ) computed as
-// max(x, 0) + log1p(e^−|x|) (PyTorch switches to x above 20, which agrees in float32).
-enum class Activation : int { Relu, LeakyRelu, Tanh, Sigmoid, Softplus };
+// max(x, 0) + log1p(e^−|x|) (PyTorch switches to x above 20, which agrees in float32). Rsqrt is 1/√x (x > 0; the
+// second-moment normalisation of StyleGAN2's mapping network), differentiated through its output: −½·y³.
+enum class Activation : int { Relu, LeakyRelu, Tanh, Sigmoid, Softplus, Rsqrt };
 enum class BinaryOp : int { Add, Sub, Mul, Div };
 
 // out: the output dims (right-aligned to four); a_stride/b_stride: each operand's element strides along those dims,
@@ -28,7 +29,7 @@ namespace ls::cpu {
 
 // y = f(x); `slope` is used by LeakyRelu only.
 void activation_forward(Activation f, const float* x, float* y, int64_t n, float slope);
-// gx = gy · f'(x), reading x (Relu, LeakyRelu, Softplus) or the saved output y (Tanh, Sigmoid).
+// gx = gy · f'(x), reading x (Relu, LeakyRelu, Softplus) or the saved output y (Tanh, Sigmoid, Rsqrt).
 void activation_backward(Activation f, const float* x, const float* y, const float* gy, float* gx, int64_t n,
                          float slope);
 

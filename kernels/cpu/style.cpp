@@ -77,7 +77,7 @@ struct GroupMoments {
   float mean, std;
 };
 GroupMoments group_moments(const float* x, int m, int M, int C, int c, int64_t HW, int64_t i, int G, float eps) {
-  const auto at = [&](int g) { return x[(int64_t(g * M + m) * C + c) * HW + i]; };
+  const auto at = [&](int g) { return x[(int64_t(m * G + g) * C + c) * HW + i]; };
   float mean = 0.f;
   for (int g = 0; g < G; ++g) mean += at(g);
   mean /= float(G);
@@ -110,7 +110,7 @@ void minibatch_stddev_backward(const float* x, const float* dstat, float* dx, in
       const GroupMoments gm = group_moments(x, m, M, C, c, HW, i, G, eps);
       const float scale = dstat[int64_t(m) * F + c / Cf] / (float(G) * gm.std * float(int64_t(Cf) * HW));
       for (int g = 0; g < G; ++g) {
-        const int64_t at = (int64_t(g * M + m) * C + c) * HW + i;
+        const int64_t at = (int64_t(m * G + g) * C + c) * HW + i;
         dx[at] = scale * (x[at] - gm.mean);
       }
     }

@@ -7,9 +7,11 @@
 //    d[n][o] = 1/√(Σ_c s[n][c]²·Σ_k w[o][c][k]² + eps), so that (w·s)·d has unit norm per output channel. Backward from
 //    dd [N, O]: with g = −½·dd·d³, ds[n][c] = Σ_o g[n][o]·2·s[n][c]·Σ_k w[o][c][k]² and dw[o][c][k] = Σ_n
 //    g[n][o]·2·s[n][c]²·w[o][c][k]; each output element sums in a fixed order (c then k; o; n).
-//  - the minibatch standard deviation of StyleGAN2's discriminator epilogue, on x [N, C, HW] in groups of G samples
-//    (sample n = g·M + m, M = N/G) and F feature groups (channel c = f·Cf + j, Cf = C/F): stat[m][f] = the mean over
-//    j and hw of √(var_g x + eps) (variance over the group's G samples, biased). Backward from dstat [M, F]:
+//  - the minibatch standard deviation of StyleGAN2's discriminator epilogue, on x [N, C, HW] in M = N/G groups of G
+//    consecutive samples (sample n = m·G + g) and F feature groups (channel c = f·Cf + j, Cf = C/F): stat[m][f] = the
+//    mean over j and hw of √(var_g x + eps) (variance over the group's G samples, biased). StyleGAN2-ADA groups
+//    samples with stride M instead; consecutive groups keep the trainer's [real; fake] D batch from mixing the two
+//    when its halves are multiples of G. Backward from dstat [M, F]:
 //    dx = dstat[m][f]·(x − mean_g x)/(G·√(var_g x + eps)·Cf·HW); dx is overwritten.
 // Tested via tests/op_cases_style.cpp (gradients, CPU vs CUDA).
 #pragma once

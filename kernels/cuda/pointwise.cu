@@ -27,11 +27,13 @@ __device__ inline float activate(Activation f, float v, float slope) {
       return stable_sigmoid(v);
     case Activation::Softplus:
       return fmaxf(v, 0.f) + log1pf(expf(-fabsf(v)));
+    case Activation::Rsqrt:
+      return 1.f / sqrtf(v);
   }
   return 0.f;
 }
 
-// f'(x), from x (Relu, LeakyRelu, Softplus) or from the saved output y (Tanh, Sigmoid).
+// f'(x), from x (Relu, LeakyRelu, Softplus) or from the saved output y (Tanh, Sigmoid, Rsqrt).
 __device__ inline float activate_derivative(Activation f, const float* x, const float* y, int64_t i, float slope) {
   switch (f) {
     case Activation::Relu:
@@ -44,6 +46,8 @@ __device__ inline float activate_derivative(Activation f, const float* x, const 
       return y[i] * (1.f - y[i]);
     case Activation::Softplus:
       return stable_sigmoid(x[i]);
+    case Activation::Rsqrt:
+      return -0.5f * y[i] * y[i] * y[i];
   }
   return 0.f;
 }
