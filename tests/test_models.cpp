@@ -1,6 +1,7 @@
 // tests/test_models.cpp — the networks and losses of models/: output shapes at 32 and 64, the initial mask coverage
 // the config asks for, gradients through a frozen critic and a frozen U-Net, the code NLL for both prior kinds, and
-// the U-Net's training pairs with the object layer rescaled, and the U-Net's input low-pass.
+// the U-Net's training pairs with the object layer rescaled, and the U-Net's input low-pass. Shapes cover both
+// architecture families (lite and stylegan2).
 //   build/layerseg_tests --gtest_filter='Models*'
 #include <gtest/gtest.h>
 
@@ -25,24 +26,33 @@ ModelConfig small_model() {
   return m;
 }
 
-TEST(Models, LiteShapesAtBothResolutions) {
-  for (int size : {32, 64}) {
-    Rng rng(1);
-    const ModelConfig m = small_model();
-    auto g = make_generator(m, size, rng);
-    auto d = make_critic(m, size, rng);
-    const int n = 3;
-    const Layers l = g->generate(Tensor::normal({n, m.z_dim}, rng), sample_code(rng, n, m, Device::CPU).input);
-    EXPECT_EQ(l.x_b.shape(), (Shape{n, 3, size, size}));
-    EXPECT_EQ(l.x_f.shape(), (Shape{n, 3, size, size}));
-    EXPECT_EQ(l.pi.shape(), (Shape{n, 1, size, size}));
-    const CriticOutput o = d->discriminate(l.x_b);
-    EXPECT_EQ(o.d_logit.shape(), (Shape{n, 1}));
-    EXPECT_EQ(o.e_x.shape(), (Shape{n, m.c_dim}));
-    EXPECT_EQ(d->encode_mask(l.pi).shape(), (Shape{n, m.c_dim}));
-    UNet f(m.unet_width, size, rng);
-    EXPECT_EQ(f.forward(l.x_b).shape(), (Shape{n, 1, size, size}));
-  }
+// The stylegan2 family at its smallest widths (models/stylegan2.h; more in tests/test_stylegan2.cpp).
+ModelConfig small_stylegan2() {
+  ModelConfig m = small_model();
+  m.arch = "stylegan2", m.w_dim = 16, m.mapping_layers = 2, m.channel_base = 128, m.channel_max = 16;
+  return m;
+}
+
+// Both families at two resolutions; a batch of 4, whose minibatch-stddev groups fit stylegan2's critic.
+TEST(Models, ShapesOfBothFamiliesAtBothResolutions) {
+  for (const ModelConfig& m : {small_model(), small_stylegan2()})
+    for (int size : {32, 64}) {
+      SCOPED_TRACE(m.arch + " at " + std::to_string(size));
+      Rng rng(1);
+      auto g = make_generator(m, size, rng);
+      auto d = make_critic(m, size, rng);
+      const int n = 4;
+      const Layers l = g->generate(Tensor::normal({n, m.z_dim}, rng), sample_code(rng, n, m, Device::CPU).input);
+      EXPECT_EQ(l.x_b.shape(), (Shape{n, 3, size, size}));
+      EXPECT_EQ(l.x_f.shape(), (Shape{n, 3, size, size}));
+      EXPECT_EQ(l.pi.shape(), (Shape{n, 1, size, size}));
+      const CriticOutput o = d->discriminate(l.x_b);
+      EXPECT_EQ(o.d_logit.shape(), (Shape{n, 1}));
+      EXPECT_EQ(o.e_x.shape(), (Shape{n, m.c_dim}));
+      EXPECT_EQ(d->encode_mask(l.pi).shape(), (Shape{n, m.c_dim}));
+      UNet f(m.unet_width, size, rng);
+      EXPECT_EQ(f.forward(l.x_b).shape(), (Shape{n, 1, size, size}));
+    }
 }
 
 TEST(Models, MaskBiasSetsTheInitialCoverage) {

@@ -148,27 +148,41 @@ TEST(MpiTrain, AResumedJobEqualsAnUninterruptedOne) {
   EXPECT_EQ(logged(dir / "straight", "loss_d"), logged(dir / "resumed", "loss_d"));
 }
 
+// How a 2-rank job that trains for ever ended after `signal` (kill's name for it) reached `target`: rank 1, or mpirun
+// itself. `env` prefixes the launch (VAR=value ...). The job runs in the background from a script; once it has
+// logged a step, the signal goes out and the time to the job's end is measured.
+struct JobEnd {
+  int rc = -1, ms = -1;
+  std::string out;  // the job's stdout and stderr
+};
+JobEnd signal_a_training_job(const TempDir& dir, const std::string& signal, bool to_rank_1,
+                             const std::string& env = "") {
+  const std::string run = dir / "run";
+  const std::string target = to_rank_1 ? "$(pgrep -P $job -f 'layerseg train' | tail -n 1)" : "$job";
+  const std::string script = fmt::format(
+      "{} {} {} train --config {} --out {} --threads 1 --set train.gan_steps=1000000 > {}.out 2>&1 & job=$!\n"
+      "for i in $(seq 200); do [ -s {}/log.jsonl ] && break; sleep 0.1; done\n"  // training has started
+      "kill -{} {}; start=$(date +%s%N)\n"
+      "wait $job; rc=$?; echo \"rc=$rc ms=$(( ($(date +%s%N) - start) / 1000000 ))\" > {}.result\n",
+      env, launcher(2), kBin, kTiny, run, run, run, signal, target, run);
+  std::ofstream(dir / "job.sh") << script;
+  JobEnd end;
+  if (std::system(("bash " + dir / "job.sh").c_str()) != 0) return end;
+  std::sscanf(read_text(run + ".result").c_str(), "rc=%d ms=%d", &end.rc, &end.ms);
+  end.out = read_text(run + ".out");
+  return end;
+}
+
 // SIGKILL to rank 1 in the middle of training: mpirun ends the job within seconds, with a non-zero exit and a
 // message naming the rank, instead of rank 0 waiting for ever in its next all-reduce.
 TEST(MpiTrain, AKilledRankEndsTheJobWithAMessage) {
   SKIP_UNLESS_MPIRUN();
   TempDir dir("killed");
-  const std::string run = dir / "run";
-  const std::string script = fmt::format(
-      "{} {} train --config {} --out {} --threads 1 --set train.gan_steps=1000000 > {}.out "
-      "2>&1 & job=$!; "
-      "for i in $(seq 200); do [ -s {}/log.jsonl ] && break; sleep 0.1; done; "  // training has started
-      "victim=$(pgrep -P $job -f 'layerseg train' | tail -n 1); kill -9 $victim; start=$(date +%s%N); "
-      "wait $job; rc=$?; echo \"rc=$rc ms=$(( ($(date +%s%N) - start) / 1000000 ))\" > {}.result\n",
-      launcher(2), kBin, kTiny, run, run, run, run);
-  std::ofstream(dir / "kill.sh") << script;
-  ASSERT_EQ(std::system(("bash " + dir / "kill.sh").c_str()), 0);
-  const std::string result = read_text(run + ".result"), out = read_text(run + ".out");
-  int rc = 0, ms = 0;
-  ASSERT_EQ(std::sscanf(result.c_str(), "rc=%d ms=%d", &rc, &ms), 2) << result;
-  EXPECT_NE(rc, 0) << out;
-  EXPECT_LT(ms, 15000) << "the job took " << ms << " ms to end after a rank died";
-  EXPECT_NE(out.find("rank 1"), std::string::npos) << out;
+  const JobEnd end = signal_a_training_job(dir, "KILL", true);
+  ASSERT_GE(end.ms, 0) << "the job script did not report";
+  EXPECT_NE(end.rc, 0) << end.out;
+  EXPECT_LT(end.ms, 15000) << "the job took " << end.ms << " ms to end after a rank died";
+  EXPECT_NE(end.out.find("rank 1"), std::string::npos) << end.out;
 }
 
 // SIGSTOP to rank 1: it neither dies nor answers, so mpirun sees nothing wrong; rank 0's next collective gives up after
@@ -176,22 +190,11 @@ TEST(MpiTrain, AKilledRankEndsTheJobWithAMessage) {
 TEST(MpiTrain, AHungRankEndsTheJobAfterTheCollectiveTimeout) {
   SKIP_UNLESS_MPIRUN();
   TempDir dir("hung");
-  const std::string run = dir / "run";
-  const std::string script = fmt::format(
-      "LAYERSEG_COLLECTIVE_TIMEOUT=2 {} -x LAYERSEG_COLLECTIVE_TIMEOUT {} train --config {} --out {} --threads 1 "
-      "--set train.gan_steps=1000000 > {}.out 2>&1 & job=$!; "
-      "for i in $(seq 200); do [ -s {}/log.jsonl ] && break; sleep 0.1; done; "
-      "victim=$(pgrep -P $job -f 'layerseg train' | tail -n 1); kill -STOP $victim; start=$(date +%s%N); "
-      "wait $job; rc=$?; echo \"rc=$rc ms=$(( ($(date +%s%N) - start) / 1000000 ))\" > {}.result\n",
-      launcher(2), kBin, kTiny, run, run, run, run);
-  std::ofstream(dir / "hang.sh") << script;
-  ASSERT_EQ(std::system(("bash " + dir / "hang.sh").c_str()), 0);
-  const std::string result = read_text(run + ".result"), out = read_text(run + ".out");
-  int rc = 0, ms = 0;
-  ASSERT_EQ(std::sscanf(result.c_str(), "rc=%d ms=%d", &rc, &ms), 2) << result;
-  EXPECT_NE(rc, 0) << out;
-  EXPECT_LT(ms, 15000) << out;
-  EXPECT_NE(out.find("rank 0 waited more than 2 s"), std::string::npos) << out;
+  const JobEnd end = signal_a_training_job(dir, "STOP", true, "LAYERSEG_COLLECTIVE_TIMEOUT=2");
+  ASSERT_GE(end.ms, 0) << "the job script did not report";
+  EXPECT_NE(end.rc, 0) << end.out;
+  EXPECT_LT(end.ms, 15000) << end.out;
+  EXPECT_NE(end.out.find("rank 0 waited more than 2 s"), std::string::npos) << end.out;
 }
 
 // Ctrl-C to mpirun reaches every rank, at different moments: the ranks still stop after the same step, rank 0 saves
@@ -200,13 +203,7 @@ TEST(MpiTrain, CtrlCStopsEveryRankAfterTheSameStepWithACheckpoint) {
   SKIP_UNLESS_MPIRUN();
   TempDir dir("sigint");
   const std::string run = dir / "run";
-  const std::string script = fmt::format(
-      "{} {} train --config {} --out {} --threads 1 --set train.gan_steps=1000000 > {}.out 2>&1 & job=$!; "
-      "for i in $(seq 200); do [ -s {}/log.jsonl ] && break; sleep 0.1; done; sleep 1; kill -INT $job; wait $job\n",
-      launcher(2), kBin, kTiny, run, run, run);
-  std::ofstream(dir / "int.sh") << script;
-  std::system(("bash " + dir / "int.sh").c_str());  // mpirun exits non-zero after forwarding a signal
-  const std::string out = read_text(run + ".out");
+  const std::string out = signal_a_training_job(dir, "INT", false).out;  // mpirun exits non-zero after a signal
   ASSERT_TRUE(fs::exists(run + "/checkpoint.safetensors")) << out;
   const int64_t step = std::stoll(load_checkpoint(run + "/checkpoint.safetensors").metadata.at("step"));
   EXPECT_GT(step, 0);
