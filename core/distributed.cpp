@@ -1,9 +1,8 @@
 // core/distributed.cpp — the data-parallel helpers of core/distributed.h.
 #include "core/distributed.h"
 
-#include <cstring>
-
 #include "core/autograd.h"
+#include "core/hash.h"
 #include "core/ops.h"
 #include "kernels/error.h"
 
@@ -95,15 +94,9 @@ void sum_buffer(Tensor& buffer) {
 #endif
 }
 
-// FNV-1a over a tensor's bytes.
 uint64_t fingerprint(const Tensor& t) {
-  uint64_t h = 1469598103934665603ull;
-  for (float v : t.to_vector()) {
-    uint32_t bits;
-    std::memcpy(&bits, &v, 4);
-    for (int b = 0; b < 4; ++b) h = (h ^ ((bits >> (8 * b)) & 0xFFu)) * 1099511628211ull;
-  }
-  return h;
+  const std::vector<float> v = t.to_vector();
+  return hash_floats(v.data(), int64_t(v.size()));
 }
 
 int g_sync_batch_norm = 0;  // > 0 inside a SyncBatchNormScope (forced: 2)

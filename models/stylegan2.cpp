@@ -2,8 +2,8 @@
 #include "models/stylegan2.h"
 
 #include <cmath>
-#include <cstring>
 
+#include "core/hash.h"
 #include "core/ops.h"
 #include "kernels/error.h"
 
@@ -25,22 +25,12 @@ int log2_exact(int size, const char* what) {
   return k;
 }
 
-// FNV-1a over a row's bytes: the key of a sample's noise.
-uint64_t row_key(const float* row, int64_t n, uint64_t salt) {
-  uint64_t h = 1469598103934665603ull ^ salt;
-  for (int64_t i = 0; i < n; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, &row[i], 4);
-    for (int b = 0; b < 4; ++b) h = (h ^ ((bits >> (8 * b)) & 0xFFu)) * 1099511628211ull;
-  }
-  return h;
-}
-
+// One key per sample: the hash of its row of z (salted per generator), which seeds its noise maps.
 std::vector<uint64_t> noise_keys(const Tensor& z, uint64_t salt) {
   const std::vector<float> v = z.to_vector();
   const int64_t n = z.size(0), d = z.numel() / std::max<int64_t>(1, n);
   std::vector<uint64_t> keys;
-  for (int64_t i = 0; i < n; ++i) keys.push_back(row_key(v.data() + i * d, d, salt));
+  for (int64_t i = 0; i < n; ++i) keys.push_back(hash_floats(v.data() + i * d, d, salt));
   return keys;
 }
 
