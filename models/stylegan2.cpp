@@ -26,11 +26,10 @@ int log2_exact(int size, const char* what) {
 }
 
 // One key per sample: the hash of its row of z (salted per generator), which seeds its noise maps.
-std::vector<uint64_t> noise_keys(const Tensor& z, uint64_t salt) {
-  const std::vector<float> v = z.to_vector();
-  const int64_t n = z.size(0), d = z.numel() / std::max<int64_t>(1, n);
+std::vector<uint64_t> noise_keys(const std::vector<float>& z, int64_t n, uint64_t salt) {
+  const int64_t d = int64_t(z.size()) / std::max<int64_t>(1, n);
   std::vector<uint64_t> keys;
-  for (int64_t i = 0; i < n; ++i) keys.push_back(hash_floats(v.data() + i * d, d, salt));
+  for (int64_t i = 0; i < n; ++i) keys.push_back(hash_floats(z.data() + i * d, d, salt));
   return keys;
 }
 
@@ -176,8 +175,9 @@ StyleGan2Generator::StyleGan2Generator(const ModelConfig& m, int size, Rng& rng)
 
 Layers StyleGan2Generator::generate(const Tensor& z, const Tensor& c) {
   Layers l;
-  l.x_b = syn_b_->forward(map_b_->forward(z), noise_keys(z, 0xB));
-  const Tensor f = syn_f_->forward(map_f_->forward(z, c), noise_keys(z, 0xF));
+  const std::vector<float> z_host = z.to_vector();  // one copy (one device sync) keys both generators' noise
+  l.x_b = syn_b_->forward(map_b_->forward(z), noise_keys(z_host, z.size(0), 0xB));
+  const Tensor f = syn_f_->forward(map_f_->forward(z, c), noise_keys(z_host, z.size(0), 0xF));
   l.x_f = slice(f, 1, 0, 3);
   l.pi_logit = slice(f, 1, 3, 4);
   l.pi = sigmoid(l.pi_logit);
